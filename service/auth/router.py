@@ -1,0 +1,75 @@
+"""Login, WebSocket tickets, users and keys."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.security import OAuth2PasswordRequestForm
+from sqlalchemy import select
+
+from service.auth import service
+from service.auth.models import Principal
+from service.auth.schemas import KeyIn, KeyOut, MeOut, TicketOut, TokenOut, UserIn, UserList, UserOut
+from service.auth.tokens import mint_token
+from service.deps import AdminDep, CallerDep, FieldDep, SessionDep, StateDep
+from service.errors import Unauthorized
+from service.ratelimit import client_ip
+
+router = APIRouter(tags=["auth"])
+
+
+@router.post("/auth/token", response_model=TokenOut)
+async def issue_token(
+    request: Request, state: StateDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
+) -> TokenOut:
+    """OAuth2 password flow: a user name and password give a bearer token."""
+    limits = state.rate_limits
+    await limits.hit(limits.login_per_ip, "login-ip", client_ip(request))
+    await limits.hit(limits.login_per_user, "login-user", form.username[:64])
+    async with state.db.session() as session:
+        principal = await service.login(session, form.username, form.password, state.hasher)
+    if principal is None:
+        raise Unauthorized("wrong user name or password")
+    ttl = state.settings.access_token_ttl_s
+    token = mint_token(state.signing_key, principal.id, "access", ttl)
+    return TokenOut(access_token=token, expires_in=ttl, username=principal.name, role=principal.role)
+
+
+@router.post("/auth/ws-ticket", response_model=TicketOut)
+async def issue_ws_ticket(state: StateDep, caller: CallerDep) -> TicketOut:
+    """A short-lived ticket for /ws/live, so no long-lived credential travels in a URL."""
+    ttl = state.settings.ws_ticket_ttl_s
+    return TicketOut(ticket=mint_token(state.signing_key, caller.principal_id, "ws", ttl), expires_in=ttl)
+
+
+@router.get("/auth/me", response_model=MeOut)
+async def who_am_i(caller: CallerDep) -> MeOut:
+    return MeOut(username=caller.name, role=caller.role, source=caller.source)
+
+
+@router.get("/users", response_model=UserList)
+async def list_users(
+    session: SessionDep, _caller: FieldDep, role: Annotated[str | None, Query(max_length=16)] = None
+) -> UserList:
+    stmt = select(Principal).where(Principal.kind == "user", Principal.active).order_by(Principal.name)
+    if role:
+        stmt = stmt.where(Principal.role == role)
+    users = (await session.scalars(stmt)).all()
+    return UserList(items=[UserOut(username=u.name, role=u.role) for u in users])
+
+
+@router.post("/users", response_model=UserOut, status_code=201)
+async def create_user(body: UserIn, state: StateDep, _admin: AdminDep) -> UserOut:
+    async with state.db.transaction() as uow:
+        principal = await service.create_user(uow.session, body.username, body.role, body.password, state.hasher)
+    return UserOut(username=principal.name, role=principal.role)
+
+
+@router.post("/keys", response_model=KeyOut, status_code=201)
+async def create_key(body: KeyIn, state: StateDep, _admin: AdminDep) -> KeyOut:
+    async with state.db.transaction() as uow:
+        principal, key = await service.create_key(
+            uow.session, body.role, body.source, body.label, set(state.adapters.known_sources()), state.hasher
+        )
+    return KeyOut(key=key, name=principal.name, role=principal.role, source=principal.source)

@@ -1,0 +1,173 @@
+"""Principals: creating users and keys, and telling who a bearer token belongs to."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.auth.models import KEY_ROLES, USER_ROLES, Principal
+from service.auth.secrets import DEFAULT_HASHER, hash_secret, new_api_key, split_api_key, verify_secret
+from service.auth.tokens import read_token
+from service.errors import BadRequest, Conflict
+from service.kit.clock import utcnow
+
+USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.\-]{2,64}$")
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The authenticated caller of one request."""
+
+    principal_id: int
+    name: str
+    role: str
+    source: str | None
+    kind: str
+
+    @property
+    def actor(self) -> str:
+        """How the caller is named in ledger events."""
+        return f"{self.role}:{self.source}" if self.role == "department" else self.name
+
+
+class KeyCache:
+    """Remembers recently verified keys for a minute, so argon2 runs once per key, not per request."""
+
+    def __init__(self, ttl_s: float = 60.0, max_entries: int = 10_000):
+        self.ttl_s = ttl_s
+        self.max_entries = max_entries
+        self._entries: dict[str, tuple[Caller, float]] = {}
+
+    @staticmethod
+    def _fingerprint(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    def get(self, token: str) -> Caller | None:
+        entry = self._entries.get(self._fingerprint(token))
+        if entry is None or entry[1] < time.monotonic():
+            return None
+        return entry[0]
+
+    def put(self, token: str, caller: Caller) -> None:
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()
+        self._entries[self._fingerprint(token)] = (caller, time.monotonic() + self.ttl_s)
+
+
+def caller_of(principal: Principal) -> Caller:
+    return Caller(principal.id, principal.name, principal.role, principal.source, principal.kind)
+
+
+async def create_user(
+    session: AsyncSession, username: str, role: str, password: str, hasher: PasswordHasher = DEFAULT_HASHER
+) -> Principal:
+    if not USERNAME_PATTERN.match(username):
+        raise BadRequest("username: 2–64 letters, digits, '_', '.' or '-'", [{"field": "username"}])
+    if role not in USER_ROLES:
+        raise BadRequest(f"role: must be one of {', '.join(USER_ROLES)}", [{"field": "role"}])
+    if len(password) < 8:
+        raise BadRequest("password: at least 8 characters", [{"field": "password"}])
+    principal = Principal(
+        kind="user",
+        name=username,
+        role=role,
+        source=None,
+        key_id=None,
+        secret_hash=hash_secret(password, hasher),
+        active=True,
+        created_at=utcnow(),
+    )
+    session.add(principal)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"user {username!r} exists already") from exc
+    return principal
+
+
+async def create_key(
+    session: AsyncSession,
+    role: str,
+    source: str | None,
+    label: str | None,
+    known_sources: set[str],
+    hasher: PasswordHasher = DEFAULT_HASHER,
+) -> tuple[Principal, str]:
+    """Create an API key; the clear key is returned once and never stored."""
+    if role not in KEY_ROLES:
+        raise BadRequest(f"role: must be one of {', '.join(KEY_ROLES)}", [{"field": "role"}])
+    if role == "department":
+        if source not in known_sources:
+            raise BadRequest(
+                f"source: a department key needs one of {', '.join(sorted(known_sources))}",
+                [{"field": "source"}],
+            )
+    elif source:
+        raise BadRequest("source: only department keys have a source", [{"field": "source"}])
+    key_id, secret, key = new_api_key()
+    principal = Principal(
+        kind="key",
+        name=label or f"{role}-{source + '-' if source else ''}{key_id}",
+        role=role,
+        source=source,
+        key_id=key_id,
+        secret_hash=hash_secret(secret, hasher),
+        active=True,
+        created_at=utcnow(),
+    )
+    session.add(principal)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"a principal named {principal.name!r} exists already") from exc
+    return principal, key
+
+
+async def login(
+    session: AsyncSession, username: str, password: str, hasher: PasswordHasher = DEFAULT_HASHER
+) -> Principal | None:
+    principal = await session.scalar(
+        select(Principal).where(Principal.name == username, Principal.kind == "user", Principal.active)
+    )
+    if principal is None:
+        hash_secret(password, hasher)  # same work either way, so timing does not reveal user names
+        return None
+    return principal if verify_secret(principal.secret_hash, password, hasher) else None
+
+
+async def identify(
+    session: AsyncSession,
+    token: str,
+    signing_key: str,
+    key_cache: KeyCache,
+    purpose: str = "access",
+    hasher: PasswordHasher = DEFAULT_HASHER,
+) -> Caller | None:
+    """The caller behind a bearer token: an API key or a signed token of the given purpose."""
+    parts = split_api_key(token)
+    if parts is not None:
+        if purpose != "access":
+            return None
+        cached = key_cache.get(token)
+        if cached is not None:
+            return cached
+        principal = await session.scalar(select(Principal).where(Principal.key_id == parts[0], Principal.active))
+        if principal is None or not verify_secret(principal.secret_hash, parts[1], hasher):
+            return None
+        caller = caller_of(principal)
+        key_cache.put(token, caller)
+        return caller
+    claims = read_token(signing_key, token, purpose)
+    if claims is None:
+        return None
+    principal = await session.get(Principal, claims.principal_id)
+    if principal is None or not principal.active:
+        return None
+    return caller_of(principal)

@@ -1,0 +1,256 @@
+"""The community-brain command (DESIGN.md §6)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from service.auth import service as auth_service
+from service.bootstrap import start_services, stop_services
+from service.db.migrate import upgrade
+from service.errors import AppError
+from service.feeds.service import ingest_file
+from service.ledger.service import verify_ledger
+from service.metrics import Metrics
+from service.registry.importer import import_registry_file
+from service.settings import Settings
+from service.state import AppState
+
+
+@asynccontextmanager
+async def running(settings: Settings) -> AsyncIterator[AppState]:
+    """The app's services without the HTTP server, for commands that work on the data."""
+    quiet = settings.model_copy(update={"sla_check_interval_s": 0, "demo_pace": 0})
+    state = await start_services(quiet, Metrics())
+    try:
+        yield state
+    finally:
+        await stop_services(state)
+
+
+def _run(settings: Settings, work: Callable[[AppState], Awaitable[int]]) -> int:
+    async def main() -> int:
+        async with running(settings) as state:
+            return await work(state)
+
+    return asyncio.run(main())
+
+
+def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
+    if settings.is_sqlite:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.effective_database_url)
+    print(f"schema is at the newest revision ({_safe_url(settings)})")
+    return 0
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    if not args.no_migrate:
+        cmd_migrate(settings, args)
+    if settings.is_sqlite and args.workers > 1:
+        print("SQLite serves one worker; use PostgreSQL (CB_DATABASE_URL) for several", file=sys.stderr)
+        return 2
+    uvicorn.run(
+        "service.asgi:app_factory",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_config=None,
+        proxy_headers=True,
+        ws_ping_interval=None,
+    )
+    return 0
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from service.demo.setup import prepare_demo
+
+    cmd_migrate(settings, args)
+    keys = _run(settings, lambda state: prepare_demo(state, preload=not args.no_preload))
+    if keys:
+        return keys
+    import os
+
+    os.environ["CB_DEMO_PACE"] = str(args.pace)
+    args.no_migrate = True
+    return cmd_serve(settings.model_copy(update={"demo_pace": args.pace}), args)
+
+
+def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    data = path.read_bytes()
+
+    async def work(state: AppState) -> int:
+        report = await ingest_file(state, args.source, "import:cli", data, path.name, None)
+        for result in report.results:
+            reason = "; ".join(f"{e['field']}: {e['reason']}" for e in result.errors)
+            print(
+                f"line {result.line}\t{result.source_record_id or '-'}\t{result.status}"
+                f"{chr(9) + reason if reason else ''}"
+            )
+        s = report.summary
+        print(
+            f"rows read {s.read} = created {s.created} + updated {s.updated} + unchanged {s.unchanged}"
+            f" + rejected {s.rejected}"
+        )
+        for note in report.notes:
+            print(note)
+        return 0
+
+    return _run(settings, work)
+
+
+def cmd_registry_import(settings: Settings, args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    data = path.read_bytes()
+
+    async def work(state: AppState) -> int:
+        outcomes = await import_registry_file(state.db, data, path.name)
+        counts: dict[str, int] = {}
+        for o in outcomes:
+            counts[o.status] = counts.get(o.status, 0) + 1
+            notes = "; ".join([*(f"{e['field']}: {e['reason']}" for e in o.errors), *o.warnings])
+            print(f"line {o.line}\t{o.entity_id or '-'}\t{o.status}{chr(9) + notes if notes else ''}")
+        print("rows read {} = {}".format(len(outcomes), " + ".join(f"{k} {v}" for k, v in sorted(counts.items()))))
+        return 0
+
+    return _run(settings, work)
+
+
+def cmd_keys_create(settings: Settings, args: argparse.Namespace) -> int:
+    async def work(state: AppState) -> int:
+        async with state.db.transaction() as uow:
+            principal, key = await auth_service.create_key(
+                uow.session, args.role, args.source, args.label, set(state.adapters.known_sources()), state.hasher
+            )
+        print(
+            f"created {principal.role} key {principal.name!r}"
+            + (f" for {principal.source}" if principal.source else "")
+        )
+        print(key)
+        return 0
+
+    return _run(settings, work)
+
+
+def cmd_users_create(settings: Settings, args: argparse.Namespace) -> int:
+    async def work(state: AppState) -> int:
+        async with state.db.transaction() as uow:
+            principal = await auth_service.create_user(
+                uow.session, args.username, args.role, args.password, state.hasher
+            )
+        print(f"created {principal.role} {principal.name!r}")
+        return 0
+
+    return _run(settings, work)
+
+
+def cmd_ledger_verify(settings: Settings, _args: argparse.Namespace) -> int:
+    async def work(state: AppState) -> int:
+        async with state.db.session() as session:
+            check, position = await verify_ledger(session)
+        print(
+            json.dumps(
+                {
+                    "ok": check.ok,
+                    "events": check.events,
+                    "head_seq": position.seq,
+                    "head_hash": position.hash,
+                    "problems": check.problems,
+                },
+                ensure_ascii=False,
+            )
+        )
+        return 0 if check.ok else 1
+
+    return _run(settings, work)
+
+
+def cmd_watch(_settings: Settings, args: argparse.Namespace) -> int:
+    from service.live.watch import main as watch_main
+
+    return watch_main(args.watch_args)
+
+
+def _safe_url(settings: Settings) -> str:
+    url = settings.effective_database_url
+    return url.split("@")[-1] if "@" in url else url
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="community-brain", description="社区大脑 Community Brain")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add(name: str, handler: Callable[[Settings, argparse.Namespace], int], help: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help)
+        p.set_defaults(handler=handler)
+        return p
+
+    def serve_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--host", default="127.0.0.1")
+        p.add_argument("--port", type=int, default=8000)
+        p.add_argument("--workers", type=int, default=1)
+
+    serve = add("serve", cmd_serve, "run the HTTP and WebSocket server")
+    serve_options(serve)
+    serve.add_argument("--no-migrate", action="store_true", help="do not run migrations first")
+    add("migrate", cmd_migrate, "bring the database schema to the newest revision")
+    demo = add("demo", cmd_demo, "load the sample register and replay the sample feeds while serving")
+    serve_options(demo)
+    demo.add_argument("--pace", type=float, default=2.0, help="records a second (default 2)")
+    demo.add_argument("--no-preload", action="store_true", help="start with no history")
+    imp = add("import", cmd_import, "import a department's export file (CSV in GBK/UTF-8, or XLSX)")
+    imp.add_argument("--source", required=True)
+    imp.add_argument("file")
+
+    registry = sub.add_parser("registry", help="the register of entities").add_subparsers(dest="action", required=True)
+    reg_import = registry.add_parser("import", help="import registry.csv (idempotent on entity_id)")
+    reg_import.set_defaults(handler=cmd_registry_import)
+    reg_import.add_argument("file")
+
+    keys = sub.add_parser("keys", help="API keys").add_subparsers(dest="action", required=True)
+    keys_create = keys.add_parser("create", help="create a key; it is printed alone on the last line")
+    keys_create.set_defaults(handler=cmd_keys_create)
+    keys_create.add_argument("--role", required=True, choices=["department", "display", "operator", "admin"])
+    keys_create.add_argument("--source")
+    keys_create.add_argument("--label")
+
+    users = sub.add_parser("users", help="people who log in").add_subparsers(dest="action", required=True)
+    users_create = users.add_parser("create")
+    users_create.set_defaults(handler=cmd_users_create)
+    users_create.add_argument("--username", required=True)
+    users_create.add_argument("--role", required=True, choices=["inspector", "operator", "admin"])
+    users_create.add_argument("--password", required=True)
+
+    ledger = sub.add_parser("ledger", help="the tamper-evident ledger").add_subparsers(dest="action", required=True)
+    ledger.add_parser("verify", help="walk the hash chain; exit 1 if it is broken").set_defaults(
+        handler=cmd_ledger_verify
+    )
+
+    watch = add("watch", cmd_watch, "print the live stream (reference client; reconnects with since)")
+    watch.add_argument("watch_args", nargs=argparse.REMAINDER)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    settings = Settings()
+    try:
+        code = args.handler(settings, args)
+    except AppError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        for detail in exc.details:
+            print(f"  {detail}", file=sys.stderr)
+        code = 2
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        code = 2
+    sys.exit(code)

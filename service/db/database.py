@@ -1,0 +1,110 @@
+"""Engine, sessions and the unit of work: one transaction per request or batch, committed in one place."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+AfterCommit = Callable[[], Awaitable[None]]
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, **kwargs)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("max_overflow", 20)
+    kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("pool_timeout", 5)
+    # Fail fast when PostgreSQL is down instead of hanging requests.
+    kwargs.setdefault("connect_args", {"timeout": 5, "command_timeout": 30})
+    return create_async_engine(url, **kwargs)
+
+
+class UnitOfWork:
+    """A write transaction plus what must happen only once it has committed."""
+
+    def __init__(self, session: AsyncSession):
+        self.session = session
+        self._before_commit: list[AfterCommit] = []
+        self._after_commit: list[AfterCommit] = []
+        self.ledger_locked = False
+        self.ledger_head: tuple[int, str] | None = None
+        self.new_events: list[Any] = []  # LedgerEvent rows appended in this unit, in seq order
+
+    def before_commit(self, callback: AfterCommit) -> None:
+        self._before_commit.append(callback)
+
+    async def flush_before_commit(self) -> None:
+        for callback in self._before_commit:
+            await callback()
+        await self.session.flush()
+
+    def after_commit(self, callback: AfterCommit) -> None:
+        self._after_commit.append(callback)
+
+    async def run_after_commit(self) -> None:
+        for callback in self._after_commit:
+            await callback()
+
+
+class Database:
+    def __init__(self, url: str, **engine_kwargs: Any):
+        self.url = url
+        self.engine = make_engine(url, **engine_kwargs)
+        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.is_sqlite = url.startswith("sqlite")
+        # SQLite allows one writer; serialising writers here avoids SQLITE_BUSY on lock upgrades.
+        self._sqlite_writer = asyncio.Lock()
+        self.on_commit: list[Callable[[UnitOfWork], Awaitable[None]]] = []
+
+    @property
+    def sync_engine(self) -> Engine:
+        return self.engine.sync_engine
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A read session; it never commits."""
+        async with self.sessionmaker() as session:
+            yield session
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[UnitOfWork]:
+        """Commit on success, roll back on error; after-commit hooks run only after a commit."""
+        if self.is_sqlite:
+            await self._sqlite_writer.acquire()
+        try:
+            async with self.sessionmaker() as session:
+                uow = UnitOfWork(session)
+                try:
+                    yield uow
+                    await uow.flush_before_commit()
+                    await session.commit()
+                except BaseException:
+                    await session.rollback()
+                    raise
+        finally:
+            if self.is_sqlite:
+                self._sqlite_writer.release()
+        for hook in self.on_commit:
+            await hook(uow)
+        await uow.run_after_commit()
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,46 @@
+"""Running the Alembic migrations from code: the CLI, the server start and the tests all use this."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, text
+
+from service.db.database import make_engine
+
+ROOT = Path(__file__).resolve().parents[2]
+MIGRATION_LOCK = 72_010_001  # PostgreSQL advisory lock id: one migrator at a time
+
+
+def alembic_config(database_url: str) -> Config:
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config.attributes["database_url"] = database_url
+    config.attributes["configure_logging"] = False
+    return config
+
+
+def upgrade(database_url: str, revision: str = "head") -> None:
+    """Bring the schema to ``revision``; concurrent callers on PostgreSQL wait for each other."""
+    asyncio.run(upgrade_async(database_url, revision))
+
+
+async def upgrade_async(database_url: str, revision: str = "head") -> None:
+    config = alembic_config(database_url)
+    is_postgres = database_url.startswith("postgresql")
+
+    def migrate(connection: Connection) -> None:
+        if is_postgres:
+            connection.execute(text(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+    engine = make_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(migrate)
+    finally:
+        await engine.dispose()

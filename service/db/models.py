@@ -1,0 +1,26 @@
+"""Every table, imported in one place for Alembic and the model/migration agreement test."""
+
+from service.auth.models import Principal
+from service.db.base import Base
+from service.feeds.models import SourceRecord, SourceRecordRevision
+from service.incidents.models import Attachment, Incident, IncidentNote
+from service.ledger.models import AppMeta, LedgerEvent, LedgerHead
+from service.registry.models import Entity
+from service.webhooks.models import DeliveryAttempt, OutboxMessage, Webhook
+
+__all__ = [
+    "AppMeta",
+    "Attachment",
+    "Base",
+    "DeliveryAttempt",
+    "Entity",
+    "Incident",
+    "IncidentNote",
+    "LedgerEvent",
+    "LedgerHead",
+    "OutboxMessage",
+    "Principal",
+    "SourceRecord",
+    "SourceRecordRevision",
+    "Webhook",
+]

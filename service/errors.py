@@ -1,0 +1,68 @@
+"""Domain errors with a status and a code, rendered once in the shape of DESIGN.md §4."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class AppError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, details: list[Any] | None = None, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.details = details or []
+        self.headers = headers or {}
+
+    def body(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message, "details": self.details}}
+
+
+class BadRequest(AppError):
+    status, code = 400, "bad_request"
+
+
+class Unauthorized(AppError):
+    status, code = 401, "unauthorized"
+
+    def __init__(self, message: str = "missing or invalid credentials", details: list[Any] | None = None):
+        super().__init__(message, details, headers={"WWW-Authenticate": "Bearer"})
+
+
+class Forbidden(AppError):
+    status, code = 403, "forbidden"
+
+
+class NotFound(AppError):
+    status, code = 404, "not_found"
+
+
+class Conflict(AppError):
+    status, code = 409, "conflict"
+
+
+class PayloadTooLarge(AppError):
+    status, code = 413, "payload_too_large"
+
+
+class UnsupportedMediaType(AppError):
+    status, code = 415, "unsupported_media_type"
+
+
+class Unprocessable(AppError):
+    status, code = 422, "unprocessable"
+
+
+class TooManyRequests(AppError):
+    status, code = 429, "rate_limited"
+
+    def __init__(self, retry_after_s: int):
+        super().__init__("too many requests; retry later", headers={"Retry-After": str(max(1, retry_after_s))})
+
+
+class ServiceUnavailable(AppError):
+    status, code = 503, "unavailable"
+
+    def __init__(self, message: str = "the database is unavailable; retry shortly", retry_after_s: int = 5):
+        super().__init__(message, headers={"Retry-After": str(retry_after_s)})

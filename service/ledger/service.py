@@ -1,0 +1,124 @@
+"""Appending to the ledger and reading it back.
+
+Appends lock the single ledger_head row (SELECT … FOR UPDATE) and keep it until commit. Seq and
+hash are therefore handed out in commit order: a reader that sees seq N+1 always sees seq N, even
+with many concurrent writers on PostgreSQL. SQLite has one writer at a time anyway.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.db.database import UnitOfWork
+from service.kit.clock import utcnow
+from service.ledger.chain import ChainCheck, event_hash
+from service.ledger.models import LedgerEvent, LedgerHead
+
+VERIFY_CHUNK = 5000
+
+
+async def lock_ledger(uow: UnitOfWork) -> None:
+    """Take the ledger lock for the rest of this transaction (idempotent).
+
+    Callers that read state and then append (merging, status changes) take it before reading, so
+    their decision and their event are serialised with every other writer.
+    """
+    if uow.ledger_locked:
+        return
+    row = (
+        await uow.session.execute(select(LedgerHead.seq, LedgerHead.hash).where(LedgerHead.id == 1).with_for_update())
+    ).one()
+    uow.ledger_locked = True
+    uow.ledger_head = (row.seq, row.hash)
+    uow.before_commit(lambda: _store_head(uow))
+
+
+async def _store_head(uow: UnitOfWork) -> None:
+    if uow.new_events and uow.ledger_head is not None:
+        seq, hash_ = uow.ledger_head
+        await uow.session.execute(update(LedgerHead).where(LedgerHead.id == 1).values(seq=seq, hash=hash_))
+
+
+async def append_event(
+    uow: UnitOfWork,
+    *,
+    type: str,
+    actor: str,
+    incident_id: int | None,
+    data: dict[str, Any],
+    incident: dict[str, Any] | None = None,
+) -> LedgerEvent:
+    """Append one event in this transaction; it becomes visible, and is published, at commit."""
+    await lock_ledger(uow)
+    assert uow.ledger_head is not None
+    prev_seq, prev_hash = uow.ledger_head
+    seq, at = prev_seq + 1, utcnow()
+    event = LedgerEvent(
+        seq=seq,
+        incident_id=incident_id,
+        type=type,
+        actor=actor,
+        at=at,
+        data=data,
+        incident=incident,
+        prev_hash=prev_hash,
+        hash=event_hash(prev_hash, seq, incident_id, type, actor, at, data, incident),
+    )
+    uow.session.add(event)
+    uow.ledger_head = (seq, event.hash)
+    uow.new_events.append(event)
+    return event
+
+
+async def events_after(session: AsyncSession, since: int, limit: int) -> Sequence[LedgerEvent]:
+    stmt = select(LedgerEvent).where(LedgerEvent.seq > since).order_by(LedgerEvent.seq).limit(limit)
+    return (await session.scalars(stmt)).all()
+
+
+@dataclass(frozen=True)
+class LedgerPosition:
+    seq: int
+    hash: str
+    epoch: str
+
+
+async def ledger_position(session: AsyncSession) -> LedgerPosition:
+    row = (await session.execute(select(LedgerHead).where(LedgerHead.id == 1))).scalar_one()
+    return LedgerPosition(row.seq, row.hash, row.epoch)
+
+
+async def verify_ledger(session: AsyncSession) -> tuple[ChainCheck, LedgerPosition]:
+    """Walk the whole chain in seq order; report edits, deletions and reorderings."""
+    position = await ledger_position(session)
+    check = ChainCheck()
+    after = 0
+    while True:
+        rows = (
+            await session.scalars(
+                select(LedgerEvent).where(LedgerEvent.seq > after).order_by(LedgerEvent.seq).limit(VERIFY_CHUNK)
+            )
+        ).all()
+        if not rows:
+            break
+        check.feed(rows)
+        after = rows[-1].seq
+        session.expunge_all()
+    check.finish(position.seq, position.hash)
+    return check, position
+
+
+def event_message(event: LedgerEvent) -> dict[str, Any]:
+    """The event as every client sees it (HTTP /events and the live stream)."""
+    return {
+        "seq": event.seq,
+        "type": event.type,
+        "incident_id": event.incident_id,
+        "actor": event.actor,
+        "at": event.at.isoformat(),
+        "data": event.data,
+    }

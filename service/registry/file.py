@@ -1,0 +1,86 @@
+"""One entity's file (一店一档): details, every department's records, incidents and one timeline."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.feeds.models import SourceRecord
+from service.feeds.service import records_out
+from service.incidents.models import Incident
+from service.incidents.projection import incident_as_dict
+from service.ledger.models import LedgerEvent
+from service.registry.models import entity_as_dict
+from service.registry.schemas import EntityFile, TimelineItem
+from service.registry.service import get_entity
+
+EVENT_TITLES = {
+    "created": "问题立案",
+    "report_attached": "新增报告",
+    "report_updated": "报告更新",
+    "status_changed": "状态变更",
+    "assigned": "派遣",
+    "note_added": "备注",
+    "attachment_added": "照片",
+    "escalated": "超期升级",
+    "merged": "合并至其他问题",
+    "absorbed": "合并问题",
+    "entity_linked": "关联主体",
+    "report_detached": "报告移出",
+}
+
+
+async def entity_file(session: AsyncSession, entity_id: str) -> EntityFile:
+    entity = await get_entity(session, entity_id)
+    records = (
+        await session.scalars(
+            select(SourceRecord).where(SourceRecord.entity_id == entity_id).order_by(SourceRecord.occurred_at.desc())
+        )
+    ).all()
+    incidents = (
+        await session.scalars(
+            select(Incident).where(Incident.entity_id == entity_id).order_by(Incident.last_reported_at.desc())
+        )
+    ).all()
+    events = (
+        (
+            await session.scalars(
+                select(LedgerEvent)
+                .where(LedgerEvent.incident_id.in_([i.id for i in incidents]))
+                .order_by(LedgerEvent.seq)
+            )
+        ).all()
+        if incidents
+        else []
+    )
+
+    timeline = [
+        TimelineItem(
+            at=r.occurred_at.isoformat(),
+            kind="record",
+            source=r.source,
+            title=r.title,
+            incident_id=r.incident_id,
+            record_id=r.id,
+            type=r.status_text,
+        )
+        for r in records
+    ] + [
+        TimelineItem(
+            at=e.at.isoformat(),
+            kind="event",
+            source=None,
+            title=f"{EVENT_TITLES.get(e.type, e.type)} · #{e.incident_id}",
+            incident_id=e.incident_id,
+            record_id=None,
+            type=e.type,
+        )
+        for e in events
+    ]
+    timeline.sort(key=lambda item: item.at, reverse=True)
+    return EntityFile(
+        **entity_as_dict(entity),
+        records=[r.model_dump(mode="json") for r in await records_out(session, records)],
+        incidents=[incident_as_dict(i) for i in incidents],
+        timeline=timeline,
+    )

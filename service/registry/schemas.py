@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+EntityKind = Literal["shop", "hospital", "school", "other"]
+
+
+class EntityIn(BaseModel):
+    id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_\-]{1,64}$", description="generated when absent")
+    kind: EntityKind = "shop"
+    name: str = Field(min_length=1, max_length=200)
+    legal_name: str | None = Field(default=None, max_length=200)
+    aliases: list[str] = Field(default_factory=list, max_length=50)
+    uscc: str | None = Field(default=None, max_length=32)
+    address: str | None = Field(default=None, max_length=300)
+    community: str | None = Field(default=None, max_length=100)
+    grid: str | None = Field(default=None, max_length=64)
+    lat: float | None = Field(default=None, ge=3.8, le=53.6)
+    lng: float | None = Field(default=None, ge=73.5, le=135.1)
+    phone: str | None = Field(default=None, max_length=64)
+
+
+class EntityPatch(BaseModel):
+    kind: EntityKind | None = None
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    legal_name: str | None = Field(default=None, max_length=200)
+    aliases: list[str] | None = Field(default=None, max_length=50)
+    uscc: str | None = Field(default=None, max_length=32)
+    address: str | None = Field(default=None, max_length=300)
+    community: str | None = Field(default=None, max_length=100)
+    grid: str | None = Field(default=None, max_length=64)
+    lat: float | None = Field(default=None, ge=3.8, le=53.6)
+    lng: float | None = Field(default=None, ge=73.5, le=135.1)
+    phone: str | None = Field(default=None, max_length=64)
+    status: Literal["open", "closed"] | None = None
+
+
+class EntityOut(BaseModel):
+    id: str
+    kind: str
+    name: str
+    legal_name: str | None
+    aliases: list[str]
+    uscc: str | None
+    uscc_valid: bool
+    address: str | None
+    community: str | None
+    grid: str | None
+    lat: float | None
+    lng: float | None
+    phone: str | None
+    status: str
+
+
+class EntityList(BaseModel):
+    items: list[EntityOut]
+    total: int
+
+
+class TimelineItem(BaseModel):
+    at: str
+    kind: Literal["record", "event"]
+    source: str | None
+    title: str
+    incident_id: int | None
+    record_id: int | None
+    type: str | None = None
+
+
+class EntityFile(EntityOut):
+    records: list[dict[str, Any]]
+    incidents: list[dict[str, Any]]
+    timeline: list[TimelineItem]
+
+
+class MapPoint(BaseModel):
+    id: str
+    name: str
+    kind: str
+    lat: float
+    lng: float
+    grid: str | None
+
+
+class MapPoints(BaseModel):
+    entities: list[MapPoint]

@@ -1,0 +1,36 @@
+"""The console commands a newcomer and an admin use."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import DEMO_DATA
+
+
+def run(args: list[str], data_dir: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CB_DATA_DIR": str(data_dir), "CB_DATABASE_URL": "", "CB_REDIS_URL": ""}
+    return subprocess.run(
+        [sys.executable, "-m", "service", *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_migrate_import_keys_users_and_verify(tmp_path: Path) -> None:
+    assert run(["migrate"], tmp_path).returncode == 0
+    imported = run(["registry", "import", str(DEMO_DATA / "registry.csv")], tmp_path)
+    assert imported.returncode == 0, imported.stderr
+    assert imported.stdout.splitlines()[-1] == "rows read 850 = created 850"
+    key = run(["keys", "create", "--role", "department", "--source", "police"], tmp_path)
+    assert key.returncode == 0, key.stderr
+    assert key.stdout.splitlines()[-1].startswith("cbk_")
+    bad = run(["keys", "create", "--role", "department", "--source", "nowhere"], tmp_path)
+    assert bad.returncode == 2 and "source" in bad.stderr
+    user = run(["users", "create", "--username", "li", "--role", "inspector", "--password", "long-enough-1"], tmp_path)
+    assert user.returncode == 0, user.stderr
+    market = run(["import", "--source", "market", str(DEMO_DATA / "market.csv")], tmp_path)
+    assert market.returncode == 0, market.stderr
+    assert market.stdout.splitlines()[-1].startswith("rows read 1300 = created 1300")
+    verified = run(["ledger", "verify"], tmp_path)
+    assert verified.returncode == 0 and '"ok": true' in verified.stdout
