@@ -1,0 +1,120 @@
+"""Coordinates: GCJ-02 ↔ WGS-84 conversion, distances, and a plausibility box for China.
+
+GCJ-02 is the obfuscated datum that Chinese map services (and the city-management system)
+use; it is WGS-84 shifted by a smooth, published formula of a few hundred metres. The forward
+formula is public; its inverse has no closed form, so it is solved by fixed-point iteration.
+"""
+
+from __future__ import annotations
+
+import math
+
+_SEMI_MAJOR_AXIS = 6378245.0  # Krasovsky 1940, as the GCJ-02 formula uses
+_ECCENTRICITY_SQ = 0.00669342162296594323
+_EARTH_RADIUS_M = 6371008.8  # mean radius, for haversine
+
+# Mainland China with a margin; outside it GCJ-02 applies no offset and coordinates are implausible.
+CHINA_LAT_RANGE = (0.8293, 55.8271)
+CHINA_LNG_RANGE = (72.004, 137.8347)
+
+
+def in_china(lat: float, lng: float) -> bool:
+    """True when the point lies in the bounding box of China (coarse: a plausibility check, not a border)."""
+    if not (math.isfinite(lat) and math.isfinite(lng)):
+        return False
+    return CHINA_LAT_RANGE[0] <= lat <= CHINA_LAT_RANGE[1] and CHINA_LNG_RANGE[0] <= lng <= CHINA_LNG_RANGE[1]
+
+
+def _transform_lat(x: float, y: float) -> float:
+    ret = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * math.sqrt(abs(x))
+    ret += (20.0 * math.sin(6.0 * x * math.pi) + 20.0 * math.sin(2.0 * x * math.pi)) * 2.0 / 3.0
+    ret += (20.0 * math.sin(y * math.pi) + 40.0 * math.sin(y / 3.0 * math.pi)) * 2.0 / 3.0
+    ret += (160.0 * math.sin(y / 12.0 * math.pi) + 320.0 * math.sin(y * math.pi / 30.0)) * 2.0 / 3.0
+    return ret
+
+
+def _transform_lng(x: float, y: float) -> float:
+    ret = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * math.sqrt(abs(x))
+    ret += (20.0 * math.sin(6.0 * x * math.pi) + 20.0 * math.sin(2.0 * x * math.pi)) * 2.0 / 3.0
+    ret += (20.0 * math.sin(x * math.pi) + 40.0 * math.sin(x / 3.0 * math.pi)) * 2.0 / 3.0
+    ret += (150.0 * math.sin(x / 12.0 * math.pi) + 300.0 * math.sin(x / 30.0 * math.pi)) * 2.0 / 3.0
+    return ret
+
+
+def _gcj02_offset(lng: float, lat: float) -> tuple[float, float]:
+    """The (Δlng, Δlat) in degrees that GCJ-02 adds to a WGS-84 point."""
+    d_lat = _transform_lat(lng - 105.0, lat - 35.0)
+    d_lng = _transform_lng(lng - 105.0, lat - 35.0)
+    rad_lat = lat / 180.0 * math.pi
+    magic = 1 - _ECCENTRICITY_SQ * math.sin(rad_lat) ** 2
+    sqrt_magic = math.sqrt(magic)
+    d_lat = (d_lat * 180.0) / ((_SEMI_MAJOR_AXIS * (1 - _ECCENTRICITY_SQ)) / (magic * sqrt_magic) * math.pi)
+    d_lng = (d_lng * 180.0) / (_SEMI_MAJOR_AXIS / sqrt_magic * math.cos(rad_lat) * math.pi)
+    return d_lng, d_lat
+
+
+def wgs84_to_gcj02(lng: float, lat: float) -> tuple[float, float]:
+    """WGS-84 → GCJ-02 by the public formula; points outside China are returned unchanged."""
+    if not in_china(lat, lng):
+        return lng, lat
+    d_lng, d_lat = _gcj02_offset(lng, lat)
+    return lng + d_lng, lat + d_lat
+
+
+def gcj02_to_wgs84(lng: float, lat: float) -> tuple[float, float]:
+    """GCJ-02 → WGS-84 by fixed-point iteration of the forward formula (error far below 1 m)."""
+    if not in_china(lat, lng):
+        return lng, lat
+    wgs_lng, wgs_lat = lng, lat
+    # The offset changes by well under 1 % per metre moved, so each round gains roughly two digits.
+    for _ in range(10):
+        gcj_lng, gcj_lat = wgs84_to_gcj02(wgs_lng, wgs_lat)
+        err_lng, err_lat = gcj_lng - lng, gcj_lat - lat
+        wgs_lng -= err_lng
+        wgs_lat -= err_lat
+        if abs(err_lng) < 1e-9 and abs(err_lat) < 1e-9:
+            break
+    return wgs_lng, wgs_lat
+
+
+def haversine_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """Great-circle distance in metres between two WGS-84 points."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    d_phi = phi2 - phi1
+    d_lambda = math.radians(lng2 - lng1)
+    a = math.sin(d_phi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(d_lambda / 2) ** 2
+    return 2 * _EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+
+
+# A metre grid for blocking: rows are bands of latitude, and each row's columns are sized with the
+# cosine of the row's own centre latitude, so a cell is close to square anywhere in China.
+_METRES_PER_DEGREE_LAT = 2 * math.pi * _EARTH_RADIUS_M / 360
+
+
+def grid_cell(lat: float, lng: float, cell_m: float = 100.0) -> tuple[int, int]:
+    """The (row, column) of the ~``cell_m``-metre grid cell holding a point."""
+    row = math.floor(lat * _METRES_PER_DEGREE_LAT / cell_m)
+    return row, _column(row, lng, cell_m)
+
+
+def _column(row: int, lng: float, cell_m: float) -> int:
+    row_centre_lat = (row + 0.5) * cell_m / _METRES_PER_DEGREE_LAT
+    metres_per_degree_lng = _METRES_PER_DEGREE_LAT * math.cos(math.radians(row_centre_lat))
+    return math.floor(lng * metres_per_degree_lng / cell_m)
+
+
+def cells_within(lat: float, lng: float, radius_m: float, cell_m: float = 100.0) -> list[tuple[int, int]]:
+    """Every grid cell that may hold a point within ``radius_m`` of (lat, lng)."""
+    lat_m = lat * _METRES_PER_DEGREE_LAT
+    first_row = math.floor((lat_m - radius_m) / cell_m)
+    last_row = math.floor((lat_m + radius_m) / cell_m)
+    cells: list[tuple[int, int]] = []
+    for row in range(first_row, last_row + 1):
+        row_centre_lat = (row + 0.5) * cell_m / _METRES_PER_DEGREE_LAT
+        metres_per_degree_lng = _METRES_PER_DEGREE_LAT * math.cos(math.radians(row_centre_lat))
+        x = lng * metres_per_degree_lng
+        # One metre of slack covers the cosine changing across the row.
+        first_col = math.floor((x - radius_m - 1.0) / cell_m)
+        last_col = math.floor((x + radius_m + 1.0) / cell_m)
+        cells.extend((row, col) for col in range(first_col, last_col + 1))
+    return cells

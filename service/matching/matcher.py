@@ -1,0 +1,374 @@
+"""Entity resolution: which register entity a department record is about, or none.
+
+``EntityIndex`` keeps the register in memory behind blocking indexes — credit code, each name
+key, address key, a ~100 m grid — so a query scores a handful of candidates, never the whole
+register. Scores come from :mod:`service.matching.scoring`; the decision here is deliberately
+conservative: a record is linked only when one candidate is well above the threshold and well
+ahead of the runner-up, and only on positive evidence (a credit code, a name, or a unique exact
+address). Everything else waits in the unlinked queue with its best candidates attached.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from service.matching.address import ParsedAddress, looks_like_address, parse_address
+from service.matching.contract import (
+    DEFAULT_THRESHOLDS,
+    METHODS,
+    Candidate,
+    EntityRef,
+    MatchQuery,
+    MatchResult,
+    MatchThresholds,
+)
+from service.matching.geo import cells_within, grid_cell, haversine_m, in_china
+from service.matching.names import core_name, keys_of_one_name, name_keys
+from service.matching.scoring import (
+    AddressAgreement,
+    Evidence,
+    NameAgreement,
+    compare_addresses,
+    distance_weight,
+    name_agreement_for_similarity,
+    name_similarity,
+    name_weight_for_exact,
+    uscc_weight,
+)
+from service.matching.uscc import valid_uscc_or_none
+
+GRID_CELL_M = 100.0
+METRES_PER_DEGREE = 111_195.0  # of latitude; good enough for a 100 m radius check
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    ref: EntityRef
+    uscc: str | None
+    keys: frozenset[str]
+    cores: tuple[str, ...]
+    address: ParsedAddress
+    cell: tuple[int, int] | None
+
+
+@dataclass(frozen=True, slots=True)
+class _PreparedQuery:
+    keys: frozenset[str]
+    core: str | None
+    address: ParsedAddress
+    uscc: str | None
+    location: tuple[float, float] | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Scored:
+    entity_id: str
+    evidence: Evidence
+
+
+def _lane_key(address: ParsedAddress) -> str | None:
+    if address.road is None or address.number is None or not address.lane:
+        return None
+    return f"{address.road}{address.number}弄"
+
+
+def _valid_location(lat: float | None, lng: float | None) -> tuple[float, float] | None:
+    if lat is None or lng is None or not in_china(lat, lng):
+        return None
+    return lat, lng
+
+
+class EntityIndex:
+    """An in-memory blocking index over the register; add, update and remove keep it current."""
+
+    def __init__(self, refs: Iterable[EntityRef] = ()) -> None:
+        self._entries: dict[str, _Entry] = {}
+        self._by_uscc: dict[str, set[str]] = defaultdict(set)
+        self._by_name: dict[str, set[str]] = defaultdict(set)
+        self._by_address: dict[str, set[str]] = defaultdict(set)
+        self._by_lane: dict[str, set[str]] = defaultdict(set)
+        self._by_cell: dict[tuple[int, int], set[str]] = defaultdict(set)
+        self._roads: Counter[str] = Counter()
+        for ref in refs:
+            self.add(ref)
+
+    # ---- keeping the index -------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, entity_id: object) -> bool:
+        return entity_id in self._entries
+
+    def get(self, entity_id: str) -> EntityRef | None:
+        entry = self._entries.get(entity_id)
+        return entry.ref if entry is not None else None
+
+    def add(self, ref: EntityRef) -> None:
+        """Indexes an entity; an entity already indexed under the same id is replaced."""
+        if ref.id in self._entries:
+            self.remove(ref.id)
+        names = (ref.name, ref.legal_name, *ref.aliases)
+        address = parse_address(ref.address)
+        location = _valid_location(ref.lat, ref.lng)
+        entry = _Entry(
+            ref=ref,
+            uscc=valid_uscc_or_none(ref.uscc),
+            keys=frozenset(name_keys(ref.name, ref.legal_name, ref.aliases)),
+            cores=tuple(dict.fromkeys(core for text in names if text and (core := core_name(text)))),
+            address=address,
+            cell=grid_cell(*location, cell_m=GRID_CELL_M) if location is not None else None,
+        )
+        self._entries[ref.id] = entry
+        for bucket in self._buckets(entry):
+            bucket.add(ref.id)
+        if address.road is not None:
+            self._roads[address.road] += 1
+
+    def remove(self, entity_id: str) -> None:
+        """Drops an entity from every index; unknown ids are ignored."""
+        entry = self._entries.pop(entity_id, None)
+        if entry is None:
+            return
+        for bucket in self._buckets(entry):
+            bucket.discard(entity_id)
+        self._prune_empty_buckets(entry)
+        if entry.address.road is not None:
+            self._roads[entry.address.road] -= 1
+            if self._roads[entry.address.road] <= 0:
+                del self._roads[entry.address.road]
+
+    def update(self, ref: EntityRef) -> None:
+        """Re-indexes an entity whose names, code, address or location changed."""
+        self.add(ref)
+
+    def add_alias(self, entity_id: str, name: str) -> bool:
+        """Learns another name for an entity (an operator linked a record by hand); False if unknown."""
+        entry = self._entries.get(entity_id)
+        if entry is None or not keys_of_one_name(name):
+            return False
+        if name in entry.ref.aliases or name in (entry.ref.name, entry.ref.legal_name):
+            return True
+        self.add(dataclasses.replace(entry.ref, aliases=(*entry.ref.aliases, name)))
+        return True
+
+    def _buckets(self, entry: _Entry) -> list[set[str]]:
+        buckets = [self._by_name[key] for key in entry.keys]
+        if entry.uscc is not None:
+            buckets.append(self._by_uscc[entry.uscc])
+        if entry.address.key is not None:
+            buckets.append(self._by_address[entry.address.key])
+        lane = _lane_key(entry.address)
+        if lane is not None:
+            buckets.append(self._by_lane[lane])
+        if entry.cell is not None:
+            buckets.append(self._by_cell[entry.cell])
+        return buckets
+
+    def _prune_empty_buckets(self, entry: _Entry) -> None:
+        for key in entry.keys:
+            if not self._by_name.get(key):
+                self._by_name.pop(key, None)
+        pairs: list[tuple[dict[str, set[str]], str | None]] = [
+            (self._by_uscc, entry.uscc),
+            (self._by_address, entry.address.key),
+            (self._by_lane, _lane_key(entry.address)),
+        ]
+        for index, bucket_key in pairs:
+            if bucket_key is not None and not index.get(bucket_key):
+                index.pop(bucket_key, None)
+        if entry.cell is not None and not self._by_cell.get(entry.cell):
+            self._by_cell.pop(entry.cell, None)
+
+    # ---- matching ----------------------------------------------------------------------
+
+    def match(self, query: MatchQuery, thresholds: MatchThresholds = DEFAULT_THRESHOLDS) -> MatchResult:
+        """Links the query to one entity when the evidence is clear; otherwise returns candidates only."""
+        prepared = self._prepare(query)
+        ranked = self._rank(prepared, thresholds)
+
+        via_uscc = self._link_by_uscc(prepared, ranked)
+        if via_uscc is not None:
+            return MatchResult(via_uscc.entity_id, "uscc", via_uscc.evidence.score, self._top(ranked, thresholds))
+        if prepared.uscc is not None and any(s.evidence.uscc_weight > 0 for s in ranked):
+            # The code points at an entity that contradicts it in name and address: a valid-looking
+            # typo. Judge the record as if it carried no code.
+            prepared = dataclasses.replace(prepared, uscc=None)
+            ranked = self._rank(prepared, thresholds)
+
+        candidates = self._top(ranked, thresholds)
+        if not ranked:
+            return MatchResult(None, "none", 0.0, candidates)
+        best = ranked[0]
+        runner_up = ranked[1] if len(ranked) > 1 else None
+        method = self._link_method(best, runner_up, thresholds)
+        if method is None:
+            return MatchResult(None, "none", best.evidence.score, candidates)
+        return MatchResult(best.entity_id, method, best.evidence.score, candidates)
+
+    def candidates_for(self, query: MatchQuery, limit: int = 5) -> list[Candidate]:
+        """The best few entities for a query, best first, whether or not any would be linked."""
+        thresholds = dataclasses.replace(DEFAULT_THRESHOLDS, candidate_limit=limit)
+        return self._top(self._rank(self._prepare(query), thresholds), thresholds)
+
+    def _prepare(self, query: MatchQuery) -> _PreparedQuery:
+        name, address_text = query.name, query.address
+        if looks_like_address(name):
+            # A clerk typed the address into the name field: it names no business, but it is an address.
+            name, address_text = None, address_text or name
+        keys = frozenset(keys_of_one_name(name))
+        core = core_name(name) if name and keys else None
+        return _PreparedQuery(
+            keys=keys,
+            core=core or None,
+            address=self._canonical_roads(parse_address(address_text)),
+            uscc=valid_uscc_or_none(query.uscc),
+            location=_valid_location(query.lat, query.lng),
+        )
+
+    def _canonical_road(self, road: str) -> str:
+        """The register's road that ``road`` ends with, when the parser kept an unknown prefix (静安临汾路)."""
+        if road in self._roads:
+            return road
+        for start in range(1, len(road) - 1):
+            if road[start:] in self._roads:
+                return road[start:]
+        return road
+
+    def _canonical_roads(self, address: ParsedAddress) -> ParsedAddress:
+        if address.road is not None:
+            return dataclasses.replace(address, road=self._canonical_road(address.road))
+        if address.crossing is not None:
+            first, second = (self._canonical_road(road) for road in address.crossing)
+            crossing = (first, second) if first <= second else (second, first)
+            return dataclasses.replace(address, crossing=crossing)
+        return address
+
+    def _candidate_ids(self, query: _PreparedQuery, thresholds: MatchThresholds) -> set[str]:
+        ids: set[str] = set()
+        if query.uscc is not None:
+            ids |= self._by_uscc.get(query.uscc, set())
+        for key in query.keys:
+            holders = self._by_name.get(key)
+            if holders and len(holders) <= thresholds.name_block_limit:
+                ids |= holders
+        address = query.address
+        if address.key is not None and address.road is not None and address.number is not None:
+            ids |= self._by_address.get(address.key, set())
+            if address.lane:
+                ids |= self._by_lane.get(f"{address.road}{address.number}弄", set())
+            else:
+                for delta in (-6, -4, -2, 2, 4, 6):
+                    ids |= self._by_address.get(f"{address.road}{address.number + delta}", set())
+        if query.location is not None:
+            ids |= self._nearby_ids(query.location, thresholds.nearby_radius_m)
+        return ids
+
+    def _nearby_ids(self, location: tuple[float, float], radius_m: float) -> set[str]:
+        """Entities within ``radius_m``: the grid cells around the point, then a flat-earth distance check."""
+        lat, lng = location
+        metres_per_deg_lng = METRES_PER_DEGREE * math.cos(math.radians(lat))
+        limit_sq = radius_m * radius_m
+        nearby: set[str] = set()
+        for cell in cells_within(lat, lng, radius_m, cell_m=GRID_CELL_M):
+            for entity_id in self._by_cell.get(cell, ()):
+                ref = self._entries[entity_id].ref
+                assert ref.lat is not None and ref.lng is not None  # only located entities have a cell
+                dy = (ref.lat - lat) * METRES_PER_DEGREE
+                dx = (ref.lng - lng) * metres_per_deg_lng
+                if dx * dx + dy * dy <= limit_sq:
+                    nearby.add(entity_id)
+        return nearby
+
+    def _rank(self, query: _PreparedQuery, thresholds: MatchThresholds) -> list[_Scored]:
+        scored = [
+            _Scored(entity_id, self._evidence(query, self._entries[entity_id]))
+            for entity_id in self._candidate_ids(query, thresholds)
+        ]
+        scored.sort(key=lambda item: (-item.evidence.total, item.entity_id))
+        return scored
+
+    def _evidence(self, query: _PreparedQuery, entry: _Entry) -> Evidence:
+        name, name_weight = self._name_evidence(query, entry)
+        entities_at_key = len(self._by_address.get(entry.address.key, ())) if entry.address.key else 1
+        address, address_weight = compare_addresses(query.address, entry.address, entities_at_key)
+        distance_m: float | None = None
+        if query.location is not None and entry.ref.lat is not None and entry.ref.lng is not None:
+            distance_m = haversine_m(query.location[0], query.location[1], entry.ref.lat, entry.ref.lng)
+        return Evidence(
+            name=name,
+            name_weight=name_weight,
+            address=address,
+            address_weight=address_weight,
+            distance_m=distance_m,
+            distance_weight=distance_weight(distance_m),
+            uscc_weight=uscc_weight(query.uscc, entry.uscc),
+        )
+
+    def _name_evidence(self, query: _PreparedQuery, entry: _Entry) -> tuple[NameAgreement, float]:
+        if not query.keys:
+            return NameAgreement.NONE, 0.0
+        shared = query.keys & entry.keys
+        if shared:
+            sharing = min(len(self._by_name.get(key, ())) for key in shared)
+            return NameAgreement.EXACT, name_weight_for_exact(sharing)
+        if query.core is None or not entry.cores:
+            return NameAgreement.NONE, 0.0
+        similarity = max(name_similarity(query.core, core) for core in entry.cores)
+        return name_agreement_for_similarity(similarity)
+
+    def _link_by_uscc(self, query: _PreparedQuery, ranked: list[_Scored]) -> _Scored | None:
+        """The entity holding the record's valid code, unless both name and address contradict it."""
+        if query.uscc is None or len(self._by_uscc.get(query.uscc, ())) != 1:
+            return None
+        holder = next((item for item in ranked if item.evidence.uscc_weight > 0), None)
+        if holder is None:
+            return None
+        evidence = holder.evidence
+        if evidence.name is NameAgreement.CONTRADICTS and evidence.address in (
+            AddressAgreement.CONFLICT,
+            AddressAgreement.CROSSING_OFF_ROAD,
+            AddressAgreement.ROAD_OTHER,
+        ):
+            return None
+        return holder
+
+    def _link_method(self, best: _Scored, runner_up: _Scored | None, thresholds: MatchThresholds) -> str | None:
+        """How the best candidate links, or None when the evidence does not allow a link."""
+        evidence = best.evidence
+        if evidence.score < thresholds.link_score or evidence.name is NameAgreement.CONTRADICTS:
+            return None
+        if runner_up is not None and evidence.total - runner_up.evidence.total < thresholds.margin:
+            return None
+        if evidence.name_supports:
+            if evidence.address_supports:
+                return "name_address"
+            return "nearby" if evidence.distance_supports else "name"
+        if evidence.address is AddressAgreement.EXACT:
+            # Only an address: it must name exactly one entity in the register.
+            key = self._entries[best.entity_id].address.key
+            if key is not None and len(self._by_address.get(key, ())) == 1:
+                return "address"
+        return None
+
+    def _top(self, ranked: list[_Scored], thresholds: MatchThresholds) -> list[Candidate]:
+        return [
+            Candidate(item.entity_id, round(item.evidence.score, 4), item.evidence.describe())
+            for item in ranked[: thresholds.candidate_limit]
+        ]
+
+
+__all__ = [
+    "DEFAULT_THRESHOLDS",
+    "METHODS",
+    "Candidate",
+    "EntityIndex",
+    "EntityRef",
+    "MatchQuery",
+    "MatchResult",
+    "MatchThresholds",
+]
