@@ -1,0 +1,120 @@
+"""The department adapters: one module per source, found by its source key.
+
+An adapter is a module (see ``Adapter``) with ``SOURCE``, ``ID_FIELD`` and ``parse``. The
+three departments are built in; more sources (the 12345 hotline…) are named in configuration
+as ``{"source": "importable.module.path"}`` (setting ``CB_EXTRA_ADAPTERS``) and loaded with
+importlib. See docs/adapters.md.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from types import ModuleType
+from typing import Any, Protocol, cast
+
+from service.feeds.normalized import NormalizedRecord
+
+BUILTIN_ADAPTERS: dict[str, str] = {
+    "police": "service.feeds.adapters.police",
+    "market": "service.feeds.adapters.market",
+    "city": "service.feeds.adapters.city",
+}
+
+# Source keys appear in URLs (/feeds/{source}/records) and in the database (String(32)).
+SOURCE_KEY = re.compile(r"[a-z][a-z0-9_]{0,31}")
+
+
+class Adapter(Protocol):
+    """What a source's adapter module provides.
+
+    ``SOURCE`` is the source key; ``ID_FIELD`` the native name of the record id field (used to
+    name the id in per-row reports even when a record is rejected); ``parse`` turns one native
+    record into a NormalizedRecord or raises RecordRejected naming every bad field, with ``now``
+    (aware) as the reference for "not in the future" checks, the current time when None.
+    """
+
+    @property
+    def SOURCE(self) -> str: ...
+
+    @property
+    def ID_FIELD(self) -> str: ...
+
+    def parse(self, item: dict[str, Any], *, now: datetime | None = None) -> NormalizedRecord: ...
+
+
+class UnknownSourceError(LookupError):
+    """No adapter is configured for this source key."""
+
+    def __init__(self, source: str, known: tuple[str, ...]):
+        self.source = source
+        super().__init__(f"unknown source {source!r}; known sources: {', '.join(known)}")
+
+
+class AdapterConfigError(ValueError):
+    """An extra adapter named in configuration cannot be used (bad key, import error, wrong shape)."""
+
+
+class AdapterRegistry:
+    """The adapters of this deployment: the built-in ones plus those named in configuration.
+
+    Every module is imported and checked when the registry is built, so a misconfigured
+    deployment fails at start-up, not at the first record.
+    """
+
+    def __init__(self, extra_adapters: Mapping[str, str] | None = None):
+        self._adapters: dict[str, Adapter] = {}
+        for source, module_path in BUILTIN_ADAPTERS.items():
+            self._adapters[source] = _load(source, module_path)
+        for source, module_path in (extra_adapters or {}).items():
+            if source in BUILTIN_ADAPTERS:
+                raise AdapterConfigError(f"source {source!r} is built in; give the extra adapter another key")
+            if not isinstance(source, str) or not SOURCE_KEY.fullmatch(source):
+                raise AdapterConfigError(
+                    f"source key {source!r}: use 1–32 lowercase letters, digits or _, starting with a letter"
+                )
+            self._adapters[source] = _load(source, module_path)
+
+    def get(self, source: str) -> Adapter:
+        try:
+            return self._adapters[source]
+        except KeyError:
+            raise UnknownSourceError(source, self.known_sources()) from None
+
+    def known_sources(self) -> tuple[str, ...]:
+        return tuple(self._adapters)
+
+
+def get_adapter(source: str, extra_adapters: Mapping[str, str] | None = None) -> Adapter:
+    """The adapter for ``source``; raises UnknownSourceError. Builds a registry: hold an
+    AdapterRegistry instead when looking up many times."""
+    if source in BUILTIN_ADAPTERS and not extra_adapters:
+        return _load(source, BUILTIN_ADAPTERS[source])
+    return AdapterRegistry(extra_adapters).get(source)
+
+
+def known_sources(extra_adapters: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """The source keys with an adapter: built-in first, then configured ones."""
+    return tuple(BUILTIN_ADAPTERS) + tuple(extra_adapters or {})
+
+
+def _load(source: str, module_path: str) -> Adapter:
+    try:
+        module = importlib.import_module(module_path)
+    except ImportError as exc:
+        raise AdapterConfigError(f"adapter for {source!r}: cannot import {module_path!r} ({exc})") from exc
+    _check_shape(source, module_path, module)
+    return cast(Adapter, module)
+
+
+def _check_shape(source: str, module_path: str, module: ModuleType) -> None:
+    declared = getattr(module, "SOURCE", None)
+    if declared != source:
+        raise AdapterConfigError(f"adapter {module_path!r} declares SOURCE={declared!r}, configured as {source!r}")
+    id_field = getattr(module, "ID_FIELD", None)
+    if not isinstance(id_field, str) or not id_field:
+        raise AdapterConfigError(f"adapter {module_path!r} has no ID_FIELD naming its record id field")
+    if not callable(getattr(module, "parse", None)):
+        raise AdapterConfigError(f"adapter {module_path!r} has no parse(item, *, now=None) function")
