@@ -1,0 +1,104 @@
+"""The incident state machine (DESIGN.md §4): which status may follow which, and what it needs.
+
+Pure: statuses in, a verdict out. The HTTP layer maps ``LifecycleError`` to 422.
+
+    new → dispatched → in_progress → resolved → closed
+    resolved → in_progress            (reopened when verification fails)
+    new | dispatched → rejected       (not a real problem; a reason is required)
+    new | dispatched | in_progress | resolved → merged   (folded into another incident)
+
+``new → in_progress`` is deliberately *not* allowed: every incident passes through dispatch, so
+the ledger always records who sent whom. An inspector who finds a problem on the spot gets it
+dispatched to themselves first (two events, one click in the UI).
+"""
+
+from __future__ import annotations
+
+NEW = "new"
+DISPATCHED = "dispatched"
+IN_PROGRESS = "in_progress"
+RESOLVED = "resolved"
+CLOSED = "closed"
+REJECTED = "rejected"
+MERGED = "merged"
+
+STATUSES: tuple[str, ...] = (NEW, DISPATCHED, IN_PROGRESS, RESOLVED, CLOSED, REJECTED, MERGED)
+# Open incidents take new reports (feeds/README.md §5) and show on the wall.
+OPEN_STATUSES: frozenset[str] = frozenset({NEW, DISPATCHED, IN_PROGRESS, RESOLVED})
+TERMINAL_STATUSES: frozenset[str] = frozenset({CLOSED, REJECTED, MERGED})
+
+_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    NEW: (DISPATCHED, REJECTED, MERGED),
+    DISPATCHED: (IN_PROGRESS, REJECTED, MERGED),
+    IN_PROGRESS: (RESOLVED, MERGED),
+    RESOLVED: (CLOSED, IN_PROGRESS, MERGED),
+    CLOSED: (),
+    REJECTED: (),
+    MERGED: (),
+}
+
+# Closing needs the resolution, rejecting needs the reason: both end the incident for good.
+NOTE_REQUIRED_FOR: frozenset[str] = frozenset({CLOSED, REJECTED})
+
+
+class LifecycleError(Exception):
+    """A status change the lifecycle refuses."""
+
+
+class UnknownStatus(ValueError):
+    """A stored status word that is not one of ``STATUSES``: a data bug, not a client error."""
+
+    def __init__(self, status: str):
+        self.status = status
+        super().__init__(f"unknown incident status {status!r}; known: {', '.join(STATUSES)}")
+
+
+class TransitionNotAllowed(LifecycleError):
+    """``current → target`` is not an edge of the state machine; ``allowed`` lists the edges that are."""
+
+    def __init__(self, current: str, target: str, allowed: tuple[str, ...]):
+        self.current = current
+        self.target = target
+        self.allowed = allowed
+        choices = ", ".join(allowed) if allowed else "none, the incident is finished"
+        super().__init__(f"cannot go from {current!r} to {target!r}; allowed: {choices}")
+
+
+class NoteRequired(LifecycleError):
+    """Going to ``target`` needs a non-empty note (the resolution or the rejection reason)."""
+
+    def __init__(self, target: str):
+        self.target = target
+        what = "a resolution note" if target == CLOSED else "a reason"
+        super().__init__(f"changing the status to {target!r} needs {what}")
+
+
+def allowed_transitions(status: str) -> tuple[str, ...]:
+    """The statuses an incident in ``status`` may move to, in lifecycle order."""
+    try:
+        return _TRANSITIONS[status]
+    except KeyError:
+        raise UnknownStatus(status) from None
+
+
+def is_open(status: str) -> bool:
+    """True for an incident that still takes reports and work."""
+    return status in OPEN_STATUSES
+
+
+def note_required(target: str) -> bool:
+    """True when moving to ``target`` needs a note."""
+    return target in NOTE_REQUIRED_FOR
+
+
+def check_transition(current: str, target: str, note: str | None) -> None:
+    """Raise unless ``current → target`` is allowed and carries the note it needs.
+
+    An unknown ``target`` is simply not allowed (the caller sent a bad word); an unknown
+    ``current`` raises ``UnknownStatus`` because stored data is wrong.
+    """
+    allowed = allowed_transitions(current)
+    if target not in allowed:
+        raise TransitionNotAllowed(current, target, allowed)
+    if target in NOTE_REQUIRED_FOR and not (note and note.strip()):
+        raise NoteRequired(target)
