@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from service.feeds.adapters import AdapterRegistry
+from service.feeds.ingest import IngestPipeline
+from service.feeds.resolver import EntityResolver
+from service.incidents.merging import MergeSettings
+from service.incidents.placement import PlacementRules
+from service.incidents.sla import DEFAULT_SLA_RULES, parse_sla_rules
+from service.state import AppState
+
+
+async def start_feeds(state: AppState) -> None:
+    settings = state.settings
+    state.adapters = AdapterRegistry(settings.extra_adapters)
+    state.placement_rules = PlacementRules(
+        merge=MergeSettings(window=timedelta(hours=settings.merge_window_hours), distance_m=settings.merge_distance_m),
+        sla=parse_sla_rules(settings.sla_rules) if settings.sla_rules else dict(DEFAULT_SLA_RULES),
+    )
+    state.resolver = EntityResolver()
+    async with state.db.session() as session:
+        await state.resolver.refresh(session, force=True)
+    state.ingest = IngestPipeline(state.db, state.resolver, state.placement_rules)
+    state.ingest.start()
+    state.stoppers.append(state.ingest.stop)

@@ -1,0 +1,287 @@
+"""Ingesting department records: parse, link, store (with revisions), place into incidents.
+
+Records from concurrent requests are written in groups: one transaction, and one wait for the
+ledger lock, serves every request that arrived meanwhile (group commit). A request is answered
+only after the transaction holding its records has committed, so a 2xx always means durable.
+If a group fails, each request in it is retried alone, so one request's trouble is not another's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from service.db.database import Database, UnitOfWork
+from service.feeds.adapters import AdapterRegistry
+from service.feeds.models import SourceRecord, SourceRecordRevision
+from service.feeds.normalized import NormalizedRecord, RecordRejected
+from service.feeds.resolver import EntityResolver
+from service.incidents.models import Incident
+from service.incidents.placement import PlacementRules, Placer
+from service.incidents.projection import record_change
+from service.kit.canonical import canonical_json, sha256_hex
+from service.kit.clock import utcnow
+from service.ledger.service import lock_ledger
+from service.matching.matcher import MatchResult
+from service.matching.uscc import is_valid_uscc, normalize_uscc
+from service.registry.models import Entity
+
+log = logging.getLogger(__name__)
+
+MAX_GROUP_RECORDS = 2000
+
+
+@dataclass
+class ItemResult:
+    """One item's outcome, in the order the items came."""
+
+    position: int  # index in the request, or the file's line number
+    source_record_id: str | None
+    status: str = "rejected"  # created | updated | unchanged | rejected
+    record_id: int | None = None
+    entity_id: str | None = None
+    incident_id: int | None = None
+    errors: list[dict[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class _Parsed:
+    result: ItemResult
+    record: NormalizedRecord
+    match: MatchResult
+    content_hash: str
+
+
+@dataclass
+class _Job:
+    source: str
+    actor: str
+    items: list[_Parsed]
+    done: asyncio.Future[None]
+
+
+def parse_items(
+    adapters: AdapterRegistry, source: str, items: Sequence[tuple[int, Any]]
+) -> tuple[list[ItemResult], list[tuple[ItemResult, NormalizedRecord]]]:
+    """Run the source's adapter on each item; rejected items carry their field errors."""
+    adapter = adapters.get(source)
+    results: list[ItemResult] = []
+    accepted: list[tuple[ItemResult, NormalizedRecord]] = []
+    for position, item in items:
+        if not isinstance(item, dict):
+            results.append(
+                ItemResult(position, None, errors=[{"field": "(record)", "reason": "must be a JSON object"}])
+            )
+            continue
+        raw_id = item.get(adapter.ID_FIELD)
+        try:
+            record = adapter.parse(item)
+        except RecordRejected as rejected:
+            shown_id = rejected.source_record_id or (str(raw_id)[:128] if isinstance(raw_id, str | int) else None)
+            results.append(
+                ItemResult(
+                    position,
+                    shown_id,
+                    errors=[{"field": e.field, "reason": e.reason} for e in rejected.errors],
+                )
+            )
+            continue
+        result = ItemResult(position, record.source_record_id)
+        results.append(result)
+        accepted.append((result, record))
+    return results, accepted
+
+
+class IngestPipeline:
+    """The one writer of department records in this worker (group commit)."""
+
+    def __init__(self, db: Database, resolver: EntityResolver, rules: PlacementRules):
+        self.db = db
+        self.resolver = resolver
+        self.rules = rules
+        self._queue: asyncio.Queue[_Job] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="ingest-pipeline")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def submit(self, source: str, actor: str, accepted: list[tuple[ItemResult, NormalizedRecord]]) -> None:
+        """Store the records; returns once they are committed (results are filled in place)."""
+        if not accepted:
+            return
+        async with self.db.session() as session:
+            await self.resolver.refresh(session)
+        parsed = [
+            _Parsed(result, record, self.resolver.match(record), sha256_hex(canonical_json(record.payload)))
+            for result, record in accepted
+        ]
+        job = _Job(source, actor, parsed, asyncio.get_running_loop().create_future())
+        await self._queue.put(job)
+        await job.done
+
+    async def _run(self) -> None:
+        while True:
+            jobs = [await self._queue.get()]
+            count = len(jobs[0].items)
+            while not self._queue.empty() and count < MAX_GROUP_RECORDS:
+                job = self._queue.get_nowait()
+                jobs.append(job)
+                count += len(job.items)
+            await self._write_group(jobs)
+
+    async def _write_group(self, jobs: list[_Job]) -> None:
+        try:
+            await self._write(jobs)
+        except Exception as exc:
+            if len(jobs) == 1:
+                _settle(jobs[0], exc)
+                return
+            for job in jobs:  # retry alone, so one job's failure is not the others'
+                try:
+                    await self._write([job])
+                except Exception as single_exc:
+                    _settle(job, single_exc)
+                else:
+                    _settle(job, None)
+            return
+        for job in jobs:
+            _settle(job, None)
+
+    async def _write(self, jobs: list[_Job]) -> None:
+        for job in jobs:
+            for item in job.items:
+                _reset(item.result)
+        async with self.db.transaction() as uow:
+            await lock_ledger(uow)  # serialise with other workers: record upserts, placement and events
+            for job in jobs:
+                await store_and_place(uow, job.source, job.actor, job.items, self.rules)
+
+
+def _reset(result: ItemResult) -> None:
+    result.status, result.record_id, result.incident_id = "rejected", None, None
+
+
+def _settle(job: _Job, exc: BaseException | None) -> None:
+    if job.done.done():
+        return
+    if exc is None:
+        job.done.set_result(None)
+    else:
+        job.done.set_exception(exc)
+
+
+async def store_and_place(
+    uow: UnitOfWork, source: str, actor: str, items: list[_Parsed], rules: PlacementRules
+) -> None:
+    """Upsert the records of one request and put new problems into incidents, in this transaction."""
+    session = uow.session
+    ids = {item.record.source_record_id for item in items}
+    existing = {
+        r.source_record_id: r
+        for r in (
+            await session.scalars(
+                select(SourceRecord).where(SourceRecord.source == source, SourceRecord.source_record_id.in_(ids))
+            )
+        ).all()
+    }
+    to_place: list[SourceRecord] = []
+    updated_attached: list[tuple[SourceRecord, str | None]] = []
+    now = utcnow()
+    for item in items:
+        record = existing.get(item.record.source_record_id)
+        if record is None:
+            record = _new_record(source, item, now)
+            session.add(record)
+            existing[record.source_record_id] = record
+            item.result.status = "created"
+            to_place.append(record)
+        elif record.content_hash == item.content_hash:
+            item.result.status = "unchanged"
+        else:
+            if record.id is None:  # the same id twice in one request
+                await session.flush()
+            session.add(
+                SourceRecordRevision(
+                    record_id=record.id,
+                    revision=record.revision,
+                    content_hash=record.content_hash,
+                    payload=record.payload,
+                    received_at=record.updated_at,
+                )
+            )
+            previous_status = record.status_text
+            _apply(record, item, now)
+            record.revision += 1
+            item.result.status = "updated"
+            if record.incident_id is not None:
+                updated_attached.append((record, previous_status))
+            else:
+                to_place.append(record)  # e.g. an inspection now found wanting
+    await session.flush()
+
+    entity_ids = {r.entity_id for r in to_place if r.entity_id}
+    entities = {e.id: e for e in (await session.scalars(select(Entity).where(Entity.id.in_(entity_ids)))).all()}
+    await Placer(uow, rules, actor).place(to_place, entities)
+
+    for record, previous_status in updated_attached:
+        incident = await session.get(Incident, record.incident_id)
+        if incident is not None:
+            await record_change(
+                uow,
+                incident,
+                "report_updated",
+                actor,
+                {
+                    "record_id": record.id,
+                    "source": record.source,
+                    "source_record_id": record.source_record_id,
+                    "revision": record.revision,
+                    "status_text": record.status_text,
+                    "previous_status_text": previous_status,
+                },
+            )
+    for item in items:
+        record = existing[item.record.source_record_id]
+        item.result.record_id = record.id
+        item.result.entity_id = record.entity_id
+        item.result.incident_id = record.incident_id
+
+
+def _new_record(source: str, item: _Parsed, now: Any) -> SourceRecord:
+    record = SourceRecord(source=source, source_record_id=item.record.source_record_id, revision=1, received_at=now)
+    _apply(record, item, now)
+    return record
+
+
+def _apply(record: SourceRecord, item: _Parsed, now: Any) -> None:
+    normalized, match = item.record, item.match
+    record.content_hash = item.content_hash
+    record.payload = normalized.payload
+    record.category = normalized.category
+    record.is_problem = normalized.is_problem
+    record.occurred_at = normalized.occurred_at
+    record.title = normalized.title[:300]
+    record.description = normalized.description
+    record.name = normalized.name
+    record.address = normalized.address
+    record.uscc = normalize_uscc(normalized.uscc) if normalized.uscc else None
+    record.uscc_valid = is_valid_uscc(record.uscc) if record.uscc else None
+    record.lat, record.lng = normalized.lat, normalized.lng
+    record.severity = normalized.severity
+    record.status_text = normalized.status_text
+    if record.match_method != "operator":  # an operator's link is never overridden by a resend
+        record.entity_id = match.entity_id
+        record.match_method = match.method if match.entity_id else None
+        record.match_score = round(match.score, 4) if match.entity_id else None
+    record.candidates = [{"entity_id": c.entity_id, "score": round(c.score, 4)} for c in match.candidates]
+    record.updated_at = now

@@ -1,0 +1,151 @@
+"""HTTP for department feeds and the records they bring."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request, UploadFile
+
+from service.auth.service import Caller
+from service.deps import CallerDep, OperatorDep, SessionDep, StateDep
+from service.errors import Forbidden, NotFound, PayloadTooLarge
+from service.feeds import service
+from service.feeds.adapters import UnknownSourceError
+from service.feeds.linking import link_record_to_entity
+from service.feeds.schemas import (
+    IncidentStatusOut,
+    IngestReport,
+    LinkIn,
+    RecordList,
+    RecordOut,
+    RecordStatusOut,
+)
+from service.incidents.models import Incident
+from service.ratelimit import client_ip
+from service.state import AppState
+
+router = APIRouter(tags=["feeds"])
+
+SourcePath = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{0,31}$", description="police, market, city, …")]
+
+PUSH_BODY_SCHEMA = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "oneOf": [
+                        {"type": "object", "description": "one record in the source's native format"},
+                        {"type": "array", "items": {"type": "object"}, "maxItems": 1000},
+                    ]
+                }
+            }
+        },
+    }
+}
+
+
+def _check_source(state: AppState, caller: Caller, source: str, operators_too: bool) -> None:
+    try:
+        state.adapters.get(source)
+    except UnknownSourceError as exc:
+        raise NotFound(str(exc)) from None
+    if caller.role == "department" and caller.source == source:
+        return
+    if operators_too and caller.role in ("operator", "admin"):
+        return
+    raise Forbidden(f"this key may not send records for {source!r}")
+
+
+@router.post("/feeds/{source}/records", response_model=IngestReport, openapi_extra=PUSH_BODY_SCHEMA)
+async def push_records(source: SourcePath, request: Request, state: StateDep, caller: CallerDep) -> IngestReport:
+    """One record, or an array of up to 1,000, in the source's native format; a result for each."""
+    _check_source(state, caller, source, operators_too=False)
+    limits = state.rate_limits
+    await limits.hit(limits.ingest_per_ip, "ingest-ip", client_ip(request))
+    payload = service.decode_json_body(await request.body(), request.headers.get("content-type"))
+    await limits.hit(
+        limits.ingest_per_key,
+        "ingest-key",
+        str(caller.principal_id),
+        cost=len(payload) if isinstance(payload, list) and payload else 1,
+    )
+    return await service.ingest_push(state, source, caller.actor, payload)
+
+
+@router.post("/feeds/{source}/files", response_model=IngestReport)
+async def upload_file(
+    source: SourcePath, file: UploadFile, request: Request, state: StateDep, caller: CallerDep
+) -> IngestReport:
+    """A native export (CSV in GBK or UTF-8, or XLSX); a result for every row, with its line number."""
+    _check_source(state, caller, source, operators_too=True)
+    limits = state.rate_limits
+    await limits.hit(limits.ingest_per_ip, "ingest-ip", client_ip(request))
+    await limits.hit(limits.ingest_per_key, "ingest-key", str(caller.principal_id))
+    data = await file.read(state.settings.max_upload_bytes + 1)
+    if len(data) > state.settings.max_upload_bytes:
+        raise PayloadTooLarge(f"files are limited to {state.settings.max_upload_bytes} bytes")
+    return await service.ingest_file(state, source, caller.actor, data, file.filename or "", file.content_type)
+
+
+@router.get("/feeds/{source}/records/{source_record_id}", response_model=RecordStatusOut)
+async def record_status(
+    source: SourcePath,
+    source_record_id: Annotated[str, Path(max_length=128)],
+    state: StateDep,
+    session: SessionDep,
+    caller: CallerDep,
+) -> RecordStatusOut:
+    """Where a department's record stands: its incident's status (pull)."""
+    _check_source(state, caller, source, operators_too=True)
+    record = await service.get_record_by_source_id(session, source, source_record_id)
+    incident = await session.get(Incident, record.incident_id) if record.incident_id else None
+    return RecordStatusOut(
+        source=record.source,
+        source_record_id=record.source_record_id,
+        record_id=record.id,
+        revision=record.revision,
+        received_at=record.received_at,
+        entity_id=record.entity_id,
+        incident=IncidentStatusOut.model_validate(incident, from_attributes=True) if incident else None,
+    )
+
+
+@router.get("/records", response_model=RecordList)
+async def list_records(
+    session: SessionDep,
+    _caller: OperatorDep,
+    source: Annotated[str | None, Query(max_length=32)] = None,
+    source_record_id: Annotated[str | None, Query(max_length=128)] = None,
+    linked: bool | None = None,
+    entity_id: Annotated[str | None, Query(max_length=64)] = None,
+    incident_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> RecordList:
+    """Records with their links; ``linked=false`` is the unlinked queue, with suggested candidates."""
+    rows, total = await service.list_records(
+        session,
+        source=source,
+        source_record_id=source_record_id,
+        linked=linked,
+        entity_id=entity_id,
+        incident_id=incident_id,
+        limit=limit,
+        offset=offset,
+    )
+    return RecordList(items=await service.records_out(session, rows), total=total)
+
+
+@router.post("/records/{record_id}/link", response_model=RecordOut)
+async def link_record(
+    record_id: Annotated[int, Path(ge=1, le=2**62)], body: LinkIn, state: StateDep, caller: OperatorDep
+) -> RecordOut:
+    """Link a waiting record to its entity; the name is learnt as an alias and merging runs again."""
+    async with state.db.transaction() as uow:
+        record, entity = await link_record_to_entity(
+            uow, record_id, body.entity_id, caller.actor, state.placement_rules
+        )
+        out = (await service.records_out(uow.session, [record]))[0]
+    state.resolver.remember(entity)
+    return out

@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+
+class ItemResultOut(BaseModel):
+    source_record_id: str | None
+    status: str = Field(description="created | updated | unchanged | rejected")
+    record_id: int | None
+    entity_id: str | None
+    incident_id: int | None
+    errors: list[dict[str, str]] = Field(description="each names the field and the reason")
+    line: int | None = Field(default=None, description="file imports: the line or row number in the file")
+    index: int | None = Field(default=None, description="pushes: the item's index in the array")
+
+
+class IngestSummary(BaseModel):
+    read: int
+    created: int
+    updated: int
+    unchanged: int
+    rejected: int
+
+
+class IngestReport(BaseModel):
+    results: list[ItemResultOut]
+    summary: IngestSummary
+    notes: list[str] = Field(default_factory=list)
+
+
+class CandidateOut(BaseModel):
+    entity_id: str
+    name: str | None = None
+    address: str | None = None
+    score: float
+
+
+class RecordOut(BaseModel):
+    """A department record as operators see it: normalized fields and links, no personal data."""
+
+    id: int
+    source: str
+    source_record_id: str
+    revision: int
+    category: str
+    is_problem: bool
+    occurred_at: datetime
+    received_at: datetime
+    title: str
+    description: str
+    name: str | None
+    address: str | None
+    uscc: str | None
+    uscc_valid: bool | None
+    lat: float | None
+    lng: float | None
+    severity: str
+    status_text: str | None
+    entity_id: str | None
+    match_method: str | None
+    match_score: float | None
+    incident_id: int | None
+    candidates: list[CandidateOut]
+
+
+class RecordList(BaseModel):
+    items: list[RecordOut]
+    total: int
+
+
+class LinkIn(BaseModel):
+    entity_id: str = Field(min_length=1, max_length=64)
+
+
+class IncidentStatusOut(BaseModel):
+    id: int
+    status: str
+    category: str
+    assignee: str | None
+    due_at: datetime | None
+    overdue: bool
+    merged_into: int | None
+    resolution_note: str | None
+    updated_at: datetime
+
+
+class RecordStatusOut(BaseModel):
+    """What a department may see of its own record: where it stands in the command centre."""
+
+    source: str
+    source_record_id: str
+    record_id: int
+    revision: int
+    received_at: datetime
+    entity_id: str | None
+    incident: IncidentStatusOut | None

@@ -1,0 +1,209 @@
+"""Feed use cases: a department's push, a file import, the unlinked queue, linking by hand."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.errors import BadRequest, NotFound, PayloadTooLarge, Unprocessable, UnsupportedMediaType
+from service.feeds.files import FileFormatError, read_rows
+from service.feeds.ingest import ItemResult, parse_items
+from service.feeds.models import SourceRecord
+from service.feeds.schemas import CandidateOut, IngestReport, IngestSummary, ItemResultOut, RecordOut
+from service.registry.models import Entity
+from service.state import AppState
+
+MAX_JSON_DEPTH = 32
+
+
+def decode_json_body(body: bytes, content_type: str | None) -> Any:
+    """The pushed body as JSON, or a clear 4xx: wrong media type, bad UTF-8, malformed or too deep."""
+    media_type = (content_type or "").split(";")[0].strip().lower()
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        raise UnsupportedMediaType("send the records as application/json (files go to /files)")
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise BadRequest(f"the body is not valid UTF-8 (byte {exc.start})") from None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadRequest(f"the body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except RecursionError:
+        raise BadRequest(f"the JSON is nested deeper than {MAX_JSON_DEPTH} levels") from None
+    if _depth(value) > MAX_JSON_DEPTH:
+        raise BadRequest(f"the JSON is nested deeper than {MAX_JSON_DEPTH} levels")
+    return value
+
+
+def _depth(value: Any, level: int = 1) -> int:
+    if level > MAX_JSON_DEPTH:
+        return level
+    if isinstance(value, dict):
+        return max((_depth(v, level + 1) for v in value.values()), default=level)
+    if isinstance(value, list):
+        return max((_depth(v, level + 1) for v in value), default=level)
+    return level
+
+
+def report(results: Sequence[ItemResult], by_line: bool, notes: list[str] | None = None) -> IngestReport:
+    counts = {"created": 0, "updated": 0, "unchanged": 0, "rejected": 0}
+    for result in results:
+        counts[result.status] += 1
+    return IngestReport(
+        results=[
+            ItemResultOut(
+                source_record_id=r.source_record_id,
+                status=r.status,
+                record_id=r.record_id,
+                entity_id=r.entity_id,
+                incident_id=r.incident_id,
+                errors=r.errors,
+                line=r.position if by_line else None,
+                index=None if by_line else r.position,
+            )
+            for r in results
+        ],
+        summary=IngestSummary(read=len(results), **counts),
+        notes=notes or [],
+    )
+
+
+async def ingest_push(state: AppState, source: str, actor: str, payload: Any) -> IngestReport:
+    """A department's push: one record or an array of them."""
+    items = payload if isinstance(payload, list) else [payload]
+    limit = state.settings.max_batch_items
+    if len(items) > limit:
+        raise PayloadTooLarge(f"at most {limit} records per request; this one has {len(items)}")
+    if not items:
+        raise Unprocessable("the array is empty", [{"field": "body", "reason": "no records"}])
+    results, accepted = parse_items(state.adapters, source, list(enumerate(items)))
+    await state.ingest.submit(source, actor, accepted)
+    _count(state, source, results)
+    return report(results, by_line=False)
+
+
+async def ingest_file(
+    state: AppState, source: str, actor: str, data: bytes, filename: str, content_type: str | None
+) -> IngestReport:
+    """A department's export file (CSV in GBK or UTF-8, or XLSX), every row accounted for."""
+    adapter = state.adapters.get(source)
+    try:
+        rows = read_rows(data, filename, content_type, required_columns=getattr(adapter, "REQUIRED_COLUMNS", ()))
+    except FileFormatError as exc:
+        details = [{"field": "file", "reason": str(exc)}]
+        if exc.line_number:
+            details[0]["line"] = str(exc.line_number)
+        raise Unprocessable(f"the file cannot be read: {exc}", details) from None
+    results, accepted = parse_items(state.adapters, source, list(rows))
+    for problem in rows.malformed_rows:
+        results.append(ItemResult(problem.line_number, None, errors=[{"field": "(row)", "reason": problem.reason}]))
+    results.sort(key=lambda r: r.position)
+    for chunk_start in range(0, len(accepted), state.settings.max_batch_items):
+        await state.ingest.submit(source, actor, accepted[chunk_start : chunk_start + state.settings.max_batch_items])
+    _count(state, source, results)
+    notes = [f"{len(rows.blank_lines)} blank line(s) skipped: {rows.blank_lines[:20]}"] if rows.blank_lines else []
+    return report(results, by_line=True, notes=notes)
+
+
+def _count(state: AppState, source: str, results: Sequence[ItemResult]) -> None:
+    for result in results:
+        state.metrics.records.labels(source, result.status).inc()
+
+
+async def get_record_by_source_id(session: AsyncSession, source: str, source_record_id: str) -> SourceRecord:
+    record = await session.scalar(
+        select(SourceRecord).where(SourceRecord.source == source, SourceRecord.source_record_id == source_record_id)
+    )
+    if record is None:
+        raise NotFound(f"no {source} record {source_record_id!r}")
+    return record
+
+
+async def list_records(
+    session: AsyncSession,
+    *,
+    source: str | None,
+    source_record_id: str | None,
+    linked: bool | None,
+    entity_id: str | None,
+    incident_id: int | None,
+    limit: int,
+    offset: int,
+) -> tuple[Sequence[SourceRecord], int]:
+    stmt = select(SourceRecord)
+    if source:
+        stmt = stmt.where(SourceRecord.source == source)
+    if source_record_id:
+        stmt = stmt.where(SourceRecord.source_record_id == source_record_id)
+    if linked is not None:
+        stmt = stmt.where(SourceRecord.entity_id.is_not(None) if linked else SourceRecord.entity_id.is_(None))
+    if entity_id:
+        stmt = stmt.where(SourceRecord.entity_id == entity_id)
+    if incident_id is not None:
+        stmt = stmt.where(SourceRecord.incident_id == incident_id)
+    total = await session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = (
+        await session.scalars(
+            stmt.order_by(SourceRecord.received_at.desc(), SourceRecord.id.desc()).limit(limit).offset(offset)
+        )
+    ).all()
+    return rows, total
+
+
+async def records_out(session: AsyncSession, rows: Sequence[SourceRecord]) -> list[RecordOut]:
+    """Records for operators, with each suggested candidate's name and address."""
+    wanted = {c["entity_id"] for r in rows for c in (r.candidates or [])}
+    names = (
+        {
+            e.id: (e.name, e.address)
+            for e in (
+                await session.execute(select(Entity.id, Entity.name, Entity.address).where(Entity.id.in_(wanted)))
+            )
+        }
+        if wanted
+        else {}
+    )
+    out = []
+    for r in rows:
+        candidates = [
+            CandidateOut(
+                entity_id=c["entity_id"],
+                name=names.get(c["entity_id"], (None, None))[0],
+                address=names.get(c["entity_id"], (None, None))[1],
+                score=c["score"],
+            )
+            for c in (r.candidates or [])
+        ]
+        out.append(
+            RecordOut(
+                id=r.id,
+                source=r.source,
+                source_record_id=r.source_record_id,
+                revision=r.revision,
+                category=r.category,
+                is_problem=r.is_problem,
+                occurred_at=r.occurred_at,
+                received_at=r.received_at,
+                title=r.title,
+                description=r.description,
+                name=r.name,
+                address=r.address,
+                uscc=r.uscc,
+                uscc_valid=r.uscc_valid,
+                lat=r.lat,
+                lng=r.lng,
+                severity=r.severity,
+                status_text=r.status_text,
+                entity_id=r.entity_id,
+                match_method=r.match_method,
+                match_score=r.match_score,
+                incident_id=r.incident_id,
+                candidates=candidates,
+            )
+        )
+    return out

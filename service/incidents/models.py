@@ -1,0 +1,75 @@
+"""Incidents: the current state, a projection of the ledger's events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from service.db.base import Base, JSONType, UTCDateTime
+
+
+class Incident(Base):
+    __tablename__ = "incidents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    entity_id: Mapped[str | None] = mapped_column(ForeignKey("entities.id"))
+    entity_name: Mapped[str | None] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(32))
+    severity: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="new")
+    title: Mapped[str] = mapped_column(String(300))
+    address: Mapped[str | None] = mapped_column(String(300))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lng: Mapped[float | None] = mapped_column(Float)
+    grid: Mapped[str | None] = mapped_column(String(64))
+    sources: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    report_count: Mapped[int] = mapped_column(Integer, default=0)
+    first_reported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_reported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    assignee: Mapped[str | None] = mapped_column(String(64))
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    overdue: Mapped[bool] = mapped_column(Boolean, default=False)
+    merged_into: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
+    resolution_note: Mapped[str | None] = mapped_column(Text)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index("ix_incidents_open_key", "status", "entity_id", "category"),
+        Index("ix_incidents_grid", "grid"),
+        Index("ix_incidents_assignee", "assignee"),
+        Index("ix_incidents_due_at", "due_at"),
+        Index("ix_incidents_last_reported_at", "last_reported_at"),
+    )
+
+
+class Attachment(Base):
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_path: Mapped[str] = mapped_column(String(500))
+    uploaded_by: Mapped[str] = mapped_column(String(64))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_attachments_incident_id", "incident_id"),)
+
+
+class IncidentNote(Base):
+    __tablename__ = "incident_notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"))
+    author: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_incident_notes_incident_id", "incident_id"),)

@@ -1,0 +1,293 @@
+"""Putting problem reports into incidents: open, join, or join and merge what a report bridges.
+
+The decision for each report is merging.place_report (pure); this module loads the candidate
+incidents, applies the decision and writes each step to the ledger. It runs under the ledger
+lock, so two batches never both open an incident for the same problem.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import and_, or_, select, update
+
+from service.db.database import UnitOfWork
+from service.feeds.models import SourceRecord
+from service.feeds.normalized import SEVERITIES
+from service.incidents.lifecycle import MERGED, OPEN_STATUSES
+from service.incidents.merging import IncidentFacts, MergeSettings, ReportFacts, place_report
+from service.incidents.models import Incident
+from service.incidents.projection import record_change
+from service.incidents.sla import SlaRule, compute_due_at, is_overdue
+from service.kit.clock import utcnow
+from service.registry.models import Entity
+
+METRES_PER_DEGREE_LAT = 111_320.0
+
+
+@dataclass(frozen=True)
+class PlacementRules:
+    merge: MergeSettings
+    sla: Mapping[str, SlaRule]
+
+
+@dataclass
+class _Candidate:
+    incident: Incident
+    reports: list[tuple[datetime, tuple[float, float] | None]] = field(default_factory=list)
+
+    def facts(self) -> IncidentFacts:
+        return IncidentFacts(
+            incident_id=str(self.incident.id),
+            entity_id=self.incident.entity_id,
+            category=self.incident.category,
+            status=self.incident.status,
+            lat=self.incident.lat,
+            lng=self.incident.lng,
+            report_times=tuple(at for at, _ in self.reports),
+            first_reported_at=self.incident.first_reported_at,
+            report_locations=tuple(loc for _, loc in self.reports),
+        )
+
+
+def _location(record: SourceRecord) -> tuple[float, float] | None:
+    return None if record.lat is None or record.lng is None else (record.lat, record.lng)
+
+
+def report_facts(record: SourceRecord) -> ReportFacts:
+    return ReportFacts(str(record.id), record.entity_id, record.category, record.occurred_at, record.lat, record.lng)
+
+
+def more_severe(a: str, b: str) -> str:
+    rank = {s: i for i, s in enumerate(SEVERITIES)}
+    return a if rank.get(a, 1) >= rank.get(b, 1) else b
+
+
+class Placer:
+    """Places one transaction's problem records; candidates stay in memory across the batch."""
+
+    def __init__(self, uow: UnitOfWork, rules: PlacementRules, actor: str):
+        self.uow = uow
+        self.rules = rules
+        self.actor = actor
+        self._by_entity: dict[tuple[str, str], list[_Candidate]] = defaultdict(list)
+        self._by_place: dict[str, list[_Candidate]] = defaultdict(list)
+        self._loaded: dict[int, _Candidate] = {}
+
+    async def place(self, records: Sequence[SourceRecord], entities: Mapping[str, Entity]) -> None:
+        """Attach each problem record to its incident; records are taken in time order."""
+        records = [r for r in records if r.is_problem]
+        if not records:
+            return
+        await self._load_candidates(records)
+        for record in sorted(records, key=lambda r: (r.occurred_at, r.id)):
+            await self.place_one(record, entities.get(record.entity_id) if record.entity_id else None)
+
+    async def place_one(self, record: SourceRecord, entity: Entity | None) -> Incident:
+        pool = self._pool(record)
+        decision = place_report(report_facts(record), [c.facts() for c in pool], self.rules.merge)
+        if decision.join is None:
+            return await self._open(record, entity)
+        survivor = self._loaded[int(decision.join)]
+        await self._attach(survivor, record)
+        for other_id in decision.absorb:
+            await self.merge(self._loaded[int(other_id)], survivor, reason="a report links both")
+        return survivor.incident
+
+    async def relocate(self, record: SourceRecord, entity: Entity, current: Incident | None) -> Incident:
+        """Re-place a record an operator has just linked to ``entity``.
+
+        Its incident (opened by place, for a record with no entity) either takes the entity as it
+        is, or is merged into the entity's open incident that the record joins; an incident with
+        other reports too gives this one up.
+        """
+        if current is None or current.status not in OPEN_STATUSES:
+            await self._load_candidates([record])
+            return await self.place_one(record, entity)
+        await self._load_candidates([record])
+        pool = [c for c in self._pool(record) if c.incident.id != current.id]
+        decision = place_report(report_facts(record), [c.facts() for c in pool], self.rules.merge)
+        alone = current.report_count <= 1
+        if decision.join is None and alone:
+            current.entity_id, current.entity_name = entity.id, entity.name
+            current.address = entity.address or current.address
+            if entity.lat is not None and entity.lng is not None:
+                current.lat, current.lng = entity.lat, entity.lng
+            current.grid = entity.grid
+            await record_change(
+                self.uow,
+                current,
+                "entity_linked",
+                self.actor,
+                {"entity_id": entity.id, "record_id": record.id},
+            )
+            return current
+        if decision.join is not None and alone:
+            survivor = self._loaded[int(decision.join)]
+            await self.merge(current, survivor, reason="record linked to the entity by an operator")
+            for other_id in decision.absorb:
+                await self.merge(self._loaded[int(other_id)], survivor, reason="a report links both")
+            return survivor.incident
+        current.report_count -= 1
+        await record_change(
+            self.uow,
+            current,
+            "report_detached",
+            self.actor,
+            {"record_id": record.id, "reason": "linked to another entity by an operator"},
+        )
+        record.incident_id = None
+        return await self.place_one(record, entity)
+
+    def _pool(self, record: SourceRecord) -> list[_Candidate]:
+        if record.entity_id is not None:
+            pool = self._by_entity.get((record.entity_id, record.category), [])
+        else:
+            pool = self._by_place.get(record.category, [])
+        return [c for c in pool if c.incident.status in OPEN_STATUSES]
+
+    def _remember(self, candidate: _Candidate) -> None:
+        incident = candidate.incident
+        self._loaded[incident.id] = candidate
+        if incident.entity_id is not None:
+            self._by_entity[(incident.entity_id, incident.category)].append(candidate)
+        else:
+            self._by_place[incident.category].append(candidate)
+
+    async def _load_candidates(self, records: Iterable[SourceRecord]) -> None:
+        """Open incidents that any of these records could join, with their reports' times and places."""
+        entity_keys = {(r.entity_id, r.category) for r in records if r.entity_id is not None}
+        placed = [r for r in records if r.entity_id is None and r.lat is not None and r.lng is not None]
+        conditions = []
+        if entity_keys:
+            conditions.append(
+                and_(
+                    Incident.entity_id.in_({e for e, _ in entity_keys}),
+                    Incident.category.in_({c for _, c in entity_keys}),
+                )
+            )
+        if placed:
+            margin_lat = self.rules.merge.distance_m / METRES_PER_DEGREE_LAT
+            lats = [r.lat for r in placed if r.lat is not None]
+            lngs = [r.lng for r in placed if r.lng is not None]
+            margin_lng = margin_lat / max(0.1, math.cos(math.radians(max(abs(x) for x in lats))))
+            # The incident's own location is one of its reports'; a wider box covers the others.
+            conditions.append(
+                and_(
+                    Incident.entity_id.is_(None),
+                    Incident.category.in_({r.category for r in placed}),
+                    Incident.lat.between(min(lats) - 20 * margin_lat, max(lats) + 20 * margin_lat),
+                    Incident.lng.between(min(lngs) - 20 * margin_lng, max(lngs) + 20 * margin_lng),
+                )
+            )
+        if not conditions:
+            return
+        session = self.uow.session
+        incidents = (
+            await session.scalars(select(Incident).where(Incident.status.in_(OPEN_STATUSES), or_(*conditions)))
+        ).all()
+        new = [
+            i
+            for i in incidents
+            if i.id not in self._loaded and (i.entity_id is None or (i.entity_id, i.category) in entity_keys)
+        ]
+        if not new:
+            return
+        reports = await session.execute(
+            select(SourceRecord.incident_id, SourceRecord.occurred_at, SourceRecord.lat, SourceRecord.lng).where(
+                SourceRecord.incident_id.in_([i.id for i in new])
+            )
+        )
+        by_incident: dict[int, list[tuple[datetime, tuple[float, float] | None]]] = defaultdict(list)
+        for row in reports:
+            location = None if row.lat is None or row.lng is None else (row.lat, row.lng)
+            by_incident[row.incident_id].append((row.occurred_at, location))
+        for incident in new:
+            self._remember(_Candidate(incident, by_incident.get(incident.id, [])))
+
+    async def _open(self, record: SourceRecord, entity: Entity | None) -> Incident:
+        now = utcnow()
+        rule = self.rules.sla.get(record.category)
+        due_at = compute_due_at(record.occurred_at, rule) if rule else None
+        incident = Incident(
+            entity_id=entity.id if entity else None,
+            entity_name=entity.name if entity else None,
+            category=record.category,
+            severity=record.severity,
+            status="new",
+            title=record.title[:300],
+            address=(entity.address if entity and entity.address else record.address),
+            lat=entity.lat if entity and entity.lat is not None else record.lat,
+            lng=entity.lng if entity and entity.lng is not None else record.lng,
+            grid=entity.grid if entity else None,
+            sources=[record.source],
+            report_count=1,
+            first_reported_at=record.occurred_at,
+            last_reported_at=record.occurred_at,
+            due_at=due_at,
+            overdue=is_overdue(due_at, now),
+            version=0,
+            created_at=now,
+            updated_at=now,
+        )
+        self.uow.session.add(incident)
+        await self.uow.session.flush()
+        record.incident_id = incident.id
+        self._remember(_Candidate(incident, [(record.occurred_at, _location(record))]))
+        await record_change(self.uow, incident, "created", self.actor, _report_data(record))
+        return incident
+
+    async def _attach(self, candidate: _Candidate, record: SourceRecord) -> None:
+        incident = candidate.incident
+        record.incident_id = incident.id
+        candidate.reports.append((record.occurred_at, _location(record)))
+        incident.report_count += 1
+        if record.source not in incident.sources:
+            incident.sources = [*incident.sources, record.source]
+        incident.first_reported_at = min(incident.first_reported_at, record.occurred_at)
+        incident.last_reported_at = max(incident.last_reported_at, record.occurred_at)
+        incident.severity = more_severe(incident.severity, record.severity)
+        await record_change(self.uow, incident, "report_attached", self.actor, _report_data(record))
+
+    async def merge(self, absorbed: _Candidate | Incident, survivor: _Candidate | Incident, reason: str) -> None:
+        """Move every report of ``absorbed`` into ``survivor``; ``absorbed`` ends as merged."""
+        source = absorbed if isinstance(absorbed, _Candidate) else self._loaded.get(absorbed.id) or _Candidate(absorbed)
+        target = survivor if isinstance(survivor, _Candidate) else self._loaded.get(survivor.id) or _Candidate(survivor)
+        gone, kept = source.incident, target.incident
+        await self.uow.session.execute(
+            update(SourceRecord).where(SourceRecord.incident_id == gone.id).values(incident_id=kept.id)
+        )
+        target.reports.extend(source.reports)
+        kept.report_count += gone.report_count
+        kept.sources = sorted(set(kept.sources) | set(gone.sources))
+        kept.first_reported_at = min(kept.first_reported_at, gone.first_reported_at)
+        kept.last_reported_at = max(kept.last_reported_at, gone.last_reported_at)
+        kept.severity = more_severe(kept.severity, gone.severity)
+        if gone.due_at and (kept.due_at is None or gone.due_at < kept.due_at):
+            kept.due_at, kept.overdue = gone.due_at, gone.overdue or kept.overdue
+        kept.assignee = kept.assignee or gone.assignee
+        gone.status, gone.merged_into = MERGED, kept.id
+        await record_change(self.uow, gone, "merged", self.actor, {"into": kept.id, "reason": reason})
+        await record_change(
+            self.uow,
+            kept,
+            "absorbed",
+            self.actor,
+            {"from": gone.id, "report_count": gone.report_count, "reason": reason},
+        )
+
+
+def _report_data(record: SourceRecord) -> dict[str, object]:
+    return {
+        "record_id": record.id,
+        "source": record.source,
+        "source_record_id": record.source_record_id,
+        "category": record.category,
+        "title": record.title,
+        "occurred_at": record.occurred_at.isoformat(),
+        "entity_id": record.entity_id,
+    }

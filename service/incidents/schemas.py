@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from service.feeds.schemas import RecordOut
+
+TargetStatus = Literal["dispatched", "in_progress", "resolved", "closed", "rejected", "new", "merged"]
+
+
+class IncidentOut(BaseModel):
+    id: int
+    category: str
+    category_name: str
+    severity: str
+    status: str
+    entity_id: str | None
+    entity_name: str | None
+    title: str
+    address: str | None
+    lat: float | None
+    lng: float | None
+    grid: str | None
+    sources: list[str]
+    report_count: int
+    first_reported_at: str
+    last_reported_at: str
+    assignee: str | None
+    due_at: str | None
+    overdue: bool
+    version: int
+    merged_into: int | None
+    resolution_note: str | None
+    created_at: str
+    updated_at: str
+
+
+class IncidentList(BaseModel):
+    items: list[IncidentOut]
+    total: int
+
+
+class EventOut(BaseModel):
+    seq: int
+    type: str
+    incident_id: int | None
+    actor: str
+    at: str
+    data: dict[str, Any]
+
+
+class NoteOut(BaseModel):
+    id: int
+    author: str
+    text: str
+    created_at: str
+
+
+class AttachmentOut(BaseModel):
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    uploaded_by: str
+    uploaded_at: str
+    url: str
+
+
+class IncidentDetail(IncidentOut):
+    records: list[RecordOut]
+    events: list[EventOut]
+    notes: list[NoteOut]
+    attachments: list[AttachmentOut]
+
+
+class StatusIn(BaseModel):
+    status: TargetStatus
+    note: str | None = Field(default=None, max_length=2000)
+    expected_version: int = Field(ge=0, le=2**31)
+
+
+class AssignIn(BaseModel):
+    assignee: str = Field(min_length=1, max_length=64)
+    expected_version: int | None = Field(default=None, ge=0, le=2**31)
+
+
+class NoteIn(BaseModel):
+    text: str = Field(min_length=1, max_length=4000)
+
+
+class MergeIn(BaseModel):
+    into: int = Field(ge=1, le=2**62)
