@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from service.auth.secrets import make_hasher
 from service.db.database import Database
+from service.demo.replay import start_demo
 from service.feeds.bootstrap import start_feeds
 from service.incidents.bootstrap import start_incidents
 from service.ledger.models import AppMeta
@@ -73,4 +74,4 @@ async def stop_services(state: AppState) -> None:
 
 def _starters() -> list[Any]:
     """Each domain's start hook, in dependency order."""
-    return [start_feeds, start_incidents, start_live, start_webhooks]
+    return [start_feeds, start_incidents, start_live, start_webhooks, start_demo]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -13,6 +14,7 @@ from pathlib import Path
 from service.auth import service as auth_service
 from service.bootstrap import start_services, stop_services
 from service.db.migrate import upgrade
+from service.demo.setup import prepare_demo
 from service.errors import AppError
 from service.feeds.service import ingest_file
 from service.ledger.service import verify_ledger
@@ -71,17 +73,14 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
-    from service.demo.setup import prepare_demo
-
     cmd_migrate(settings, args)
-    keys = _run(settings, lambda state: prepare_demo(state, preload=not args.no_preload))
-    if keys:
-        return keys
-    import os
-
+    code = _run(settings, lambda state: prepare_demo(state, preload=not args.no_preload, port=args.port))
+    if code:
+        return code
+    # The server's workers read their settings from the environment.
     os.environ["CB_DEMO_PACE"] = str(args.pace)
     args.no_migrate = True
-    return cmd_serve(settings.model_copy(update={"demo_pace": args.pace}), args)
+    return cmd_serve(settings, args)
 
 
 def cmd_import(settings: Settings, args: argparse.Namespace) -> int:

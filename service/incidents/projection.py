@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from service.db.database import UnitOfWork
@@ -43,16 +44,21 @@ def incident_as_dict(incident: Incident) -> dict[str, Any]:
 
 
 async def record_change(
-    uow: UnitOfWork, incident: Incident, type: str, actor: str, data: dict[str, Any]
+    uow: UnitOfWork,
+    incident: Incident,
+    type: str,
+    actor: str,
+    data: dict[str, Any],
+    at: datetime | None = None,
 ) -> LedgerEvent:
     """Bump the incident's version and write the event with the state it leads to, in this transaction;
     departments with a webhook get the change through the outbox, committed with it."""
     incident.version = (incident.version or 0) + 1
-    incident.updated_at = utcnow()
+    incident.updated_at = at or utcnow()
     if incident.id is None:
         await uow.session.flush()
     event = await append_event(
-        uow, type=type, actor=actor, incident_id=incident.id, data=data, incident=incident_as_dict(incident)
+        uow, type=type, actor=actor, incident_id=incident.id, data=data, incident=incident_as_dict(incident), at=at
     )
     await enqueue_status_change(uow, incident, event)
     return event

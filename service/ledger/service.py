@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -52,12 +53,16 @@ async def append_event(
     incident_id: int | None,
     data: dict[str, Any],
     incident: dict[str, Any] | None = None,
+    at: datetime | None = None,
 ) -> LedgerEvent:
-    """Append one event in this transaction; it becomes visible, and is published, at commit."""
+    """Append one event in this transaction; it becomes visible, and is published, at commit.
+
+    ``at`` defaults to now; an importer of earlier history passes when the step really happened.
+    """
     await lock_ledger(uow)
     assert uow.ledger_head is not None
     prev_seq, prev_hash = uow.ledger_head
-    seq, at = prev_seq + 1, utcnow()
+    seq, at = prev_seq + 1, at or utcnow()
     event = LedgerEvent(
         seq=seq,
         incident_id=incident_id,

@@ -1,0 +1,51 @@
+# Community Brain — the two commands a newcomer needs are `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+FRONTEND_STAMP := service/static/app/index.html
+PORT ?= 8000
+
+.PHONY: run test setup frontend frontend-test lint test-python browser-deps bench clean
+
+## make run: set up, load the demo data and serve it on http://127.0.0.1:$(PORT)/wall
+run: setup frontend
+	$(BIN)/community-brain demo --port $(PORT)
+
+## make test: set up and run every test (Python on SQLite and PostgreSQL, Redis, frontend, browser)
+test: setup frontend browser-deps lint frontend-test test-python
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+frontend: $(FRONTEND_STAMP)
+
+$(FRONTEND_STAMP): $(shell find frontend/src frontend/index.html frontend/package.json frontend/vite.config.ts -type f 2>/dev/null)
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error && npm run build
+
+frontend-test: frontend
+	cd frontend && npm test
+
+lint: setup
+	$(BIN)/ruff check service tests benchmarks migrations
+	$(BIN)/mypy
+
+test-python: setup
+	$(BIN)/pytest -q -p no:cacheprovider
+
+# Headless Chromium from Debian for the browser tests (no browser download from the internet).
+browser-deps:
+	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null)
+
+## make bench: every benchmark in benchmarks/, printing its figures
+bench: setup
+	for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf var service/static/app frontend/node_modules

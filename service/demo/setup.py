@@ -1,0 +1,139 @@
+"""`community-brain demo`: the sample register, demo accounts, two months of history, then a live replay."""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from service.auth import service as auth_service
+from service.auth.models import Principal
+from service.auth.service import Caller
+from service.db.database import UnitOfWork
+from service.feeds.ingest import parse_items
+from service.feeds.models import SourceRecord
+from service.incidents import lifecycle
+from service.incidents.models import Incident
+from service.incidents.projection import record_change
+from service.kit.clock import utcnow
+from service.ledger.service import lock_ledger
+from service.registry.importer import import_registry_file
+from service.registry.models import Entity
+from service.state import AppState
+
+from .samples import DATA, history_shift, load_samples, retimed, split_history
+
+log = logging.getLogger(__name__)
+
+DEMO_USERS = (
+    ("admin", "admin", "admin-demo-1"),
+    ("operator", "operator", "operator-demo-1"),
+    ("zhang", "inspector", "inspector-demo-1"),
+    ("li", "inspector", "inspector-demo-1"),
+)
+DEMO_ACTOR = Caller(principal_id=0, name="demo", role="admin", source=None, kind="user")
+HISTORY_OPEN_DAYS = 3  # history older than this is shown as handled
+
+
+async def prepare_demo(state: AppState, preload: bool = True, port: int = 8000) -> int:
+    """Load what the demo needs, once; print how to open the screens. Returns an exit code."""
+    async with state.db.session() as session:
+        entities = await session.scalar(select(func.count()).select_from(Entity)) or 0
+        records = await session.scalar(select(func.count()).select_from(SourceRecord)) or 0
+        existing_users = set((await session.scalars(select(Principal.name))).all())
+    if entities == 0:
+        await import_registry_file(state.db, (DATA / "registry.csv").read_bytes(), "registry.csv")
+        await state.resolver.refresh_now(state.db)
+    async with state.db.transaction() as uow:
+        for username, role, password in DEMO_USERS:
+            if username not in existing_users:
+                await auth_service.create_user(uow.session, username, role, password, state.hasher)
+        _, wall_key = await auth_service.create_key(
+            uow.session, "display", None, None, set(state.adapters.known_sources()), state.hasher
+        )
+    if preload and records == 0:
+        await preload_history(state)
+    print("\n社区大脑 demo — 演示数据已就绪")
+    base = f"http://127.0.0.1:{port}"
+    print(f"  wall screen:   {base}/wall#key={wall_key}")
+    print(f"  console:       {base}/console   (operator / operator-demo-1)")
+    print(f"  inspector:     {base}/inspector (zhang / inspector-demo-1)")
+    print(f"  admin:         admin / admin-demo-1;  API docs: {base}/docs\n")
+    return 0
+
+
+async def preload_history(state: AppState) -> None:
+    """Two months of sample feeds, moved to end now; older incidents worked through to closed."""
+    now = utcnow()
+    history, _ = split_history(load_samples())
+    shift = history_shift(history, now)
+    by_source: dict[str, list[tuple[int, Any]]] = defaultdict(list)
+    for i, sample in enumerate(history):
+        by_source[sample.source].append((i, retimed(sample, sample.occurred_at + shift)))
+    for source, items in by_source.items():
+        for start in range(0, len(items), 1000):
+            _, accepted = parse_items(state.adapters, source, items[start : start + 1000])
+            await state.ingest.submit(source, f"department:{source}", accepted)
+    await work_through_history(state, now)
+
+
+async def work_through_history(state: AppState, now: datetime) -> None:
+    """What the command centre would have done with the older problems: dispatched, handled, closed.
+
+    Each step is recorded with the time it would have happened, so the trend and "resolved today"
+    look like a working command centre rather than a mass closure at start-up.
+    """
+    cutoff = now - timedelta(days=HISTORY_OPEN_DAYS)
+    async with state.db.session() as session:
+        ids = (
+            await session.scalars(
+                select(Incident.id).where(Incident.status == lifecycle.NEW, Incident.last_reported_at < cutoff)
+            )
+        ).all()
+    rng = random.Random(7)
+    for start in range(0, len(ids), 200):
+        async with state.db.transaction() as uow:
+            await lock_ledger(uow)
+            for incident_id in ids[start : start + 200]:
+                incident = await uow.session.get(Incident, incident_id)
+                if incident is not None:
+                    await _handle_in_the_past(uow, incident, rng.choice(["zhang", "li"]), rng, cutoff)
+
+
+async def _handle_in_the_past(
+    uow: UnitOfWork, incident: Incident, inspector: str, rng: random.Random, latest: datetime
+) -> None:
+    at = incident.last_reported_at
+    steps = []
+    for hours in (rng.uniform(0.2, 2), rng.uniform(0.5, 6), rng.uniform(2, 40), rng.uniform(1, 24)):
+        at = min(at + timedelta(hours=hours), latest)
+        steps.append(at)
+    incident.assignee, incident.status = inspector, lifecycle.DISPATCHED
+    await record_change(
+        uow,
+        incident,
+        "assigned",
+        DEMO_ACTOR.actor,
+        {"assignee": inspector, "from": lifecycle.NEW, "to": lifecycle.DISPATCHED},
+        at=steps[0],
+    )
+    for at, (previous, target, note) in zip(steps[1:], HISTORY_STEPS, strict=True):
+        incident.status = target
+        if target in (lifecycle.RESOLVED, lifecycle.CLOSED):
+            incident.resolved_at = incident.resolved_at or at
+        if target == lifecycle.CLOSED:
+            incident.resolution_note = note
+        await record_change(
+            uow, incident, "status_changed", DEMO_ACTOR.actor, {"from": previous, "to": target, "note": note}, at=at
+        )
+
+
+HISTORY_STEPS = (
+    (lifecycle.DISPATCHED, lifecycle.IN_PROGRESS, None),
+    (lifecycle.IN_PROGRESS, lifecycle.RESOLVED, "现场已整改"),
+    (lifecycle.RESOLVED, lifecycle.CLOSED, "复核通过，已办结"),
+)
