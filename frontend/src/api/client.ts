@@ -1,0 +1,157 @@
+// A thin typed wrapper over openapi-fetch and the generated schema (`npm run gen:api`).
+// Where the schema is looser than the contract (status words, the entity file's lists, stats),
+// the answer is given its contract type here, once, and the pages see only those types.
+import createClient, { type Middleware } from 'openapi-fetch'
+import { currentCredential } from '../auth'
+import { ApiError, apiErrorFrom, networkError } from './errors'
+import type { paths } from './schema'
+import type {
+  EntityDetail,
+  Incident,
+  IncidentDetail,
+  IncidentQuery,
+  IncidentStatus,
+  Page,
+  Stats,
+} from './types'
+
+export { ApiError } from './errors'
+
+const http = createClient<paths>({ baseUrl: '' })
+
+const bearer: Middleware = {
+  onRequest({ request }) {
+    const credential = currentCredential()
+    if (credential) request.headers.set('Authorization', `Bearer ${credential}`)
+    return request
+  },
+}
+http.use(bearer)
+
+type Unauthorized = (error: ApiError) => void
+let onUnauthorized: Unauthorized = () => {}
+
+/** Pages that belong to a logged-in person send them to /login on a 401. */
+export function setUnauthorizedHandler(handler: Unauthorized): void {
+  onUnauthorized = handler
+}
+
+interface Outcome<T> {
+  data?: T
+  error?: unknown
+  response: Response
+}
+
+async function call<T>(request: () => Promise<Outcome<T>>): Promise<T> {
+  let outcome: Outcome<T>
+  try {
+    outcome = await request()
+  } catch (cause) {
+    throw networkError(cause)
+  }
+  const { data, error, response } = outcome
+  if (!response.ok) {
+    const apiError = apiErrorFrom(response.status, error)
+    if (response.status === 401) onUnauthorized(apiError)
+    throw apiError
+  }
+  return data as T
+}
+
+function definedOnly<Q extends object>(query: Q): Q {
+  return Object.fromEntries(
+    Object.entries(query).filter(([, v]) => v !== undefined && v !== null && v !== ''),
+  ) as Q
+}
+
+export const api = {
+  login: (username: string, password: string) =>
+    call(() =>
+      http.POST('/api/v1/auth/token', {
+        body: { username, password, grant_type: 'password', scope: '' },
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      }),
+    ),
+  wsTicket: () => call(() => http.POST('/api/v1/auth/ws-ticket')),
+  me: () => call(() => http.GET('/api/v1/auth/me')),
+  /** The ledger's epoch and head, without reading any event (a since past the head). */
+  ledgerHead: async () => {
+    const page = await call(() =>
+      http.GET('/api/v1/events', { params: { query: { since: Number.MAX_SAFE_INTEGER, limit: 1 } } }),
+    )
+    return { epoch: page.epoch, headSeq: page.head_seq }
+  },
+  stats: async () => (await call(() => http.GET('/api/v1/stats'))) as unknown as Stats,
+  mapEntities: () => call(() => http.GET('/api/v1/map/entities')),
+
+  incidents: async (query: IncidentQuery) =>
+    (await call(() =>
+      http.GET('/api/v1/incidents', { params: { query: definedOnly(query) } }),
+    )) as Page<Incident>,
+  incident: async (id: number) =>
+    (await call(() =>
+      http.GET('/api/v1/incidents/{incident_id}', { params: { path: { incident_id: id } } }),
+    )) as IncidentDetail,
+  setStatus: async (id: number, status: IncidentStatus, note: string | null, expectedVersion: number) =>
+    (await call(() =>
+      http.POST('/api/v1/incidents/{incident_id}/status', {
+        params: { path: { incident_id: id } },
+        body: { status, note, expected_version: expectedVersion },
+      }),
+    )) as Incident,
+  assign: async (id: number, assignee: string, expectedVersion: number) =>
+    (await call(() =>
+      http.POST('/api/v1/incidents/{incident_id}/assign', {
+        params: { path: { incident_id: id } },
+        body: { assignee, expected_version: expectedVersion },
+      }),
+    )) as Incident,
+  addNote: async (id: number, text: string) =>
+    (await call(() =>
+      http.POST('/api/v1/incidents/{incident_id}/notes', {
+        params: { path: { incident_id: id } },
+        body: { text },
+      }),
+    )) as Incident,
+  uploadAttachment: (id: number, file: File) => {
+    const form = new FormData()
+    form.append('file', file, file.name)
+    return call(() =>
+      http.POST('/api/v1/incidents/{incident_id}/attachments', {
+        params: { path: { incident_id: id } },
+        // multipart: hand the FormData through; the browser sets the boundary.
+        body: form as unknown as { file: string },
+        bodySerializer: (body) => body,
+      }),
+    )
+  },
+  merge: async (id: number, into: number) =>
+    (await call(() =>
+      http.POST('/api/v1/incidents/{incident_id}/merge', {
+        params: { path: { incident_id: id } },
+        body: { into },
+      }),
+    )) as Incident,
+
+  users: (role?: string) =>
+    call(() => http.GET('/api/v1/users', { params: { query: definedOnly({ role }) } })),
+  unlinkedRecords: (limit: number, offset: number) =>
+    call(() =>
+      http.GET('/api/v1/records', { params: { query: { linked: false, limit, offset } } }),
+    ),
+  linkRecord: (id: number, entityId: string) =>
+    call(() =>
+      http.POST('/api/v1/records/{record_id}/link', {
+        params: { path: { record_id: id } },
+        body: { entity_id: entityId },
+      }),
+    ),
+  entities: (q: string, limit = 20, offset = 0) =>
+    call(() =>
+      http.GET('/api/v1/entities', { params: { query: definedOnly({ q, limit, offset }) } }),
+    ),
+  entity: async (id: string) =>
+    (await call(() =>
+      http.GET('/api/v1/entities/{entity_id}', { params: { path: { entity_id: id } } }),
+    )) as unknown as EntityDetail,
+}

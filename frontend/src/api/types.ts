@@ -1,0 +1,111 @@
+// The API's shapes. They come from the service's OpenAPI document (`npm run gen:api` writes
+// ./schema.d.ts); where the schema says only `string`, the lifecycle's words are narrowed here,
+// and the few shapes the schema leaves open (stats, the live stream) are written out by hand.
+import type { components, paths } from './schema'
+
+type Schemas = components['schemas']
+
+/** 'police' | 'market' | 'city' today; new sources are added by configuration. */
+export type Source = string
+export type Severity = 'low' | 'medium' | 'high' | 'critical'
+export type IncidentStatus =
+  | 'new'
+  | 'dispatched'
+  | 'in_progress'
+  | 'resolved'
+  | 'closed'
+  | 'rejected'
+  | 'merged'
+/** 'admin' | 'operator' | 'inspector' | 'display' */
+export type Role = string
+/** created, report_attached, status_changed, assigned, note_added, escalated, merged, attachment_added, … */
+export type EventType = string
+
+export type Incident = Omit<Schemas['IncidentOut'], 'status' | 'severity'> & {
+  status: IncidentStatus
+  severity: Severity
+}
+export type LedgerEvent = Schemas['EventOut']
+export type SourceRecord = Schemas['RecordOut']
+export type Candidate = Schemas['CandidateOut']
+export type Attachment = Schemas['AttachmentOut']
+export type Note = Schemas['NoteOut']
+
+export type IncidentDetail = Incident &
+  Pick<Schemas['IncidentDetail'], 'records' | 'events' | 'notes' | 'attachments'>
+
+export type Entity = Schemas['EntityOut']
+export type TimelineItem = Schemas['TimelineItem']
+// The schema leaves the file's records and incidents as open objects; they are these.
+export type EntityDetail = Omit<Schemas['EntityFile'], 'records' | 'incidents'> & {
+  records: SourceRecord[]
+  incidents: Incident[]
+}
+export type MapEntity = Schemas['MapPoint']
+export type TokenResponse = Schemas['TokenOut']
+export type Me = Schemas['MeOut']
+export type UserSummary = Schemas['UserOut']
+
+export interface Page<T> {
+  items: T[]
+  total: number
+}
+
+export interface TrendPoint {
+  date: string
+  new: number
+  resolved: number
+}
+
+export interface TopEntity {
+  entity_id: string
+  name: string
+  incident_count: number
+}
+
+/** GET /api/v1/stats (the schema has it as an open object). */
+export interface Stats {
+  open: number
+  new_today: number
+  resolved_today: number
+  overdue: number
+  open_by_category: Record<string, number>
+  open_by_source: Record<string, number>
+  open_by_grid: Record<string, number>
+  trend: TrendPoint[]
+  top_entities: TopEntity[]
+  as_of: string
+}
+
+export interface ErrorBody {
+  error: { code: string; message: string; details?: unknown[] }
+}
+
+/** GET /api/v1/incidents filters; `status` takes one word, several comma-separated, or 'open'. */
+export type IncidentQuery = NonNullable<paths['/api/v1/incidents']['get']['parameters']['query']>
+
+// --- live stream messages ------------------------------------------------------------
+
+export type Epoch = string | number
+
+export interface SnapshotMessage {
+  type: 'snapshot'
+  epoch: Epoch
+  seq: number
+  incidents: Incident[]
+  stats: Stats
+}
+
+export interface EventMessage {
+  type: 'event'
+  seq: number
+  event: LedgerEvent
+  incident: Incident | null
+}
+
+export interface PingMessage {
+  type: 'ping'
+  seq: number
+}
+
+export type LiveMessage = SnapshotMessage | EventMessage | PingMessage
