@@ -56,7 +56,10 @@ class Settings(BaseSettings):
 
     # Webhooks
     webhook_timeout_s: float = 5.0
-    webhook_poll_interval_s: float = 2.0
+    webhook_poll_interval_s: float = 2.0  # 0 = no delivery worker in this process
+    webhook_max_attempts: int = 25  # then the delivery is failed; an admin may retry it (docs/workflow.md)
+    webhook_backoff_base_s: float = 10.0
+    webhook_backoff_cap_s: float = 3600.0
 
     @field_validator("secret_key")
     @classmethod

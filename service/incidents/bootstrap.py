@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from service.incidents.workflow import escalate_overdue
+from service.incidents.queries import count_overdue
+from service.incidents.workflow import ESCALATION_BATCH, escalate_overdue
 from service.state import AppState
 
 log = logging.getLogger(__name__)
@@ -16,11 +17,24 @@ async def start_incidents(state: AppState) -> None:
         state.run_in_background("sla-watch", _watch_deadlines(state))
 
 
+async def check_deadlines(state: AppState) -> int:
+    """One round of the watch: escalate everything now overdue; returns how many were escalated."""
+    total = 0
+    while True:
+        async with state.db.transaction() as uow:
+            escalated = await escalate_overdue(uow)
+        total += escalated
+        if escalated < ESCALATION_BATCH:
+            break
+    async with state.db.session() as session:
+        state.metrics.overdue.set(await count_overdue(session))
+    return total
+
+
 async def _watch_deadlines(state: AppState) -> None:
     while True:
         try:
-            async with state.db.transaction() as uow:
-                escalated = await escalate_overdue(uow)
+            escalated = await check_deadlines(state)
             if escalated:
                 log.info("escalated %d overdue incident(s)", escalated)
         except Exception as exc:  # the database may be away; try again next round

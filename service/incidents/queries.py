@@ -70,9 +70,17 @@ async def list_incidents(
         stmt = stmt.where(Incident.overdue.is_(flt.overdue))
     total = await session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     column = SORTABLE[sort.lstrip("-")]
-    order = column.desc() if sort.startswith("-") else column.asc()
-    rows = (await session.scalars(stmt.order_by(order, Incident.id.desc()).limit(limit).offset(offset))).all()
+    # Incidents without the value (no deadline) go last either way, on SQLite as on PostgreSQL.
+    order = (column.desc() if sort.startswith("-") else column.asc()).nulls_last()
+    tie_break = Incident.id.desc() if sort.startswith("-") else Incident.id.asc()
+    rows = (await session.scalars(stmt.order_by(order, tie_break).limit(limit).offset(offset))).all()
     return rows, total
+
+
+async def count_overdue(session: AsyncSession) -> int:
+    """Open incidents past their deadline."""
+    stmt = select(func.count()).where(Incident.status.in_(OPEN_STATUSES), Incident.overdue.is_(True))
+    return await session.scalar(stmt) or 0
 
 
 async def incident_parts(

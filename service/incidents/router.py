@@ -9,7 +9,7 @@ from fastapi.responses import FileResponse
 
 from service.auth.service import Caller
 from service.deps import FieldDep, IncidentReaderDep, OperatorDep, SessionDep, StateDep
-from service.errors import Forbidden, NotFound, PayloadTooLarge, Unprocessable
+from service.errors import Forbidden, NotFound, Unprocessable
 from service.feeds.service import records_out
 from service.incidents import queries, workflow
 from service.incidents.models import Attachment, Incident
@@ -30,7 +30,7 @@ from service.ledger.service import event_message
 
 router = APIRouter(tags=["incidents"])
 
-IncidentId = Annotated[int, Path(ge=1, le=2**62)]
+IncidentId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 SortKey = Literal[
     "last_reported_at",
     "-last_reported_at",
@@ -126,9 +126,7 @@ async def add_note(incident_id: IncidentId, body: NoteIn, state: StateDep, calle
 async def add_attachment(incident_id: IncidentId, file: UploadFile, state: StateDep, caller: FieldDep) -> AttachmentOut:
     """A JPEG, PNG or WebP photo (checked by content), at most 10 MB."""
     limit = state.settings.max_attachment_bytes
-    data = await file.read(limit + 1)
-    if len(data) > limit:
-        raise PayloadTooLarge(f"photos are limited to {limit // (1024 * 1024)} MB")
+    data = await file.read(limit + 1)  # one byte more than allowed is enough to refuse it (413)
     async with state.db.transaction() as uow:
         attachment = await workflow.add_attachment(
             uow,
@@ -145,7 +143,7 @@ async def add_attachment(incident_id: IncidentId, file: UploadFile, state: State
 @router.get("/incidents/{incident_id}/attachments/{attachment_id}", response_class=FileResponse)
 async def get_attachment(
     incident_id: IncidentId,
-    attachment_id: Annotated[int, Path(ge=1, le=2**62)],
+    attachment_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
     session: SessionDep,
     state: StateDep,
     caller: FieldDep,
@@ -156,8 +154,11 @@ async def get_attachment(
         raise NotFound(f"no attachment {attachment_id} on incident {incident_id}")
     if not _visible_to(caller, incident):
         raise Forbidden("inspectors see only the incidents assigned to them")
+    stored = state.settings.effective_attachments_dir / attachment.storage_path
+    if not stored.is_file():  # the directory was moved or cleaned: say so rather than fail mid-response
+        raise NotFound(f"the file of attachment {attachment_id} is missing from the attachments directory")
     return FileResponse(
-        state.settings.effective_attachments_dir / attachment.storage_path,
+        stored,
         media_type=attachment.content_type,
         filename=attachment.filename,
     )

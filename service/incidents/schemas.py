@@ -77,12 +77,12 @@ class IncidentDetail(IncidentOut):
 class StatusIn(BaseModel):
     status: TargetStatus
     note: str | None = Field(default=None, max_length=2000)
-    expected_version: int = Field(ge=0, le=2**31)
+    expected_version: int = Field(ge=0, le=2**31 - 1)
 
 
 class AssignIn(BaseModel):
     assignee: str = Field(min_length=1, max_length=64)
-    expected_version: int | None = Field(default=None, ge=0, le=2**31)
+    expected_version: int | None = Field(default=None, ge=0, le=2**31 - 1)
 
 
 class NoteIn(BaseModel):
@@ -90,4 +90,4 @@ class NoteIn(BaseModel):
 
 
 class MergeIn(BaseModel):
-    into: int = Field(ge=1, le=2**62)
+    into: int = Field(ge=1, le=2**31 - 1)

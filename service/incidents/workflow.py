@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import os
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, exists, or_, select
 
 from service.auth.models import Principal
 from service.auth.service import Caller
@@ -17,8 +20,8 @@ from service.incidents import lifecycle
 from service.incidents.models import Attachment, Incident, IncidentNote
 from service.incidents.placement import PlacementRules, Placer
 from service.incidents.projection import incident_as_dict, record_change
-from service.incidents.sla import is_overdue
 from service.kit.clock import utcnow
+from service.ledger.models import LedgerEvent
 from service.ledger.service import lock_ledger
 
 OPERATOR_ROLES = frozenset({"operator", "admin"})
@@ -26,7 +29,11 @@ OPERATOR_ROLES = frozenset({"operator", "admin"})
 
 def may_act_on(caller: Caller, incident: Incident) -> bool:
     """Operators act on every incident; an inspector only on those assigned to them."""
-    return caller.role in OPERATOR_ROLES or (caller.role == "inspector" and incident.assignee == caller.name)
+    return _may_act(caller, incident.assignee)
+
+
+def _may_act(caller: Caller, assignee: str | None) -> bool:
+    return caller.role in OPERATOR_ROLES or (caller.role == "inspector" and assignee == caller.name)
 
 
 async def _load_for_change(uow: UnitOfWork, incident_id: int, caller: Caller, expected_version: int | None) -> Incident:
@@ -145,6 +152,8 @@ async def add_attachment(
     max_bytes: int,
 ) -> Attachment:
     """Store a photo on disk and record it; the file name on disk is its content hash."""
+    # Who may, before what: an inspector on someone else's incident hears 403 whatever the file.
+    await _check_may_act(uow, incident_id, caller)
     if len(data) > max_bytes:
         raise PayloadTooLarge(f"photos are limited to {max_bytes // (1024 * 1024)} MB")
     kind = sniff_image(data)
@@ -153,22 +162,19 @@ async def add_attachment(
             "only JPEG, PNG or WebP photos are accepted (checked by content)",
             [{"field": "file", "reason": "not a JPEG, PNG or WebP image"}],
         )
-    incident = await _load_for_change(uow, incident_id, caller, None)
     digest = hashlib.sha256(data).hexdigest()
-    relative = Path(str(incident.id)) / f"{digest}.{kind.extension}"
-    target = directory / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if not target.exists():
-        partial = target.with_suffix(".part")
-        partial.write_bytes(data)
-        partial.replace(target)  # never a half-written photo under the final name
+    relative = Path(str(incident_id)) / f"{digest}.{kind.extension}"
+    # Written before the ledger lock is taken, so a slow disk never holds up other writers. A
+    # rollback leaves the file behind; it is content-addressed, so a retry simply reuses it.
+    await asyncio.to_thread(_store_file, directory / relative, data)
+    incident = await _load_for_change(uow, incident_id, caller, None)
     attachment = Attachment(
         incident_id=incident.id,
         filename=Path(filename).name[:255] or relative.name,
         content_type=kind.content_type,
         size=len(data),
         sha256=digest,
-        storage_path=str(relative),
+        storage_path=relative.as_posix(),
         uploaded_by=caller.name,
         uploaded_at=utcnow(),
     )
@@ -188,6 +194,30 @@ async def add_attachment(
         },
     )
     return attachment
+
+
+async def _check_may_act(uow: UnitOfWork, incident_id: int, caller: Caller) -> None:
+    """404 or 403 without taking the ledger lock (it is checked again under the lock)."""
+    row = (await uow.session.execute(select(Incident.assignee).where(Incident.id == incident_id))).first()
+    if row is None:
+        raise NotFound(f"no incident {incident_id}")
+    if not _may_act(caller, row.assignee):
+        raise Forbidden("inspectors may change only the incidents assigned to them")
+
+
+def _store_file(target: Path, data: bytes) -> None:
+    if target.exists():
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # A name of its own per upload: two uploads of the same photo must not share a partial file.
+    handle, partial = tempfile.mkstemp(dir=target.parent, prefix=".upload-", suffix=".part")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(partial, target)  # never a half-written photo under the final name
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise
 
 
 async def merge_incidents(
@@ -210,36 +240,47 @@ async def merge_incidents(
     return target
 
 
-async def escalate_overdue(uow: UnitOfWork, now: datetime | None = None) -> int:
-    """Mark open incidents past their deadline as overdue, each with an escalated event."""
-    now = now or utcnow()
-    overdue_open = (
+ESCALATION_BATCH = 500
+
+
+def _needs_escalation(now: datetime) -> tuple[ColumnElement[bool], ...]:
+    # An incident may already be overdue when it opens (a report that comes in late) or when a
+    # merge hands it an earlier deadline; it is escalated all the same, once.
+    escalated_before = exists().where(LedgerEvent.incident_id == Incident.id, LedgerEvent.type == "escalated")
+    return (
         Incident.status.in_(lifecycle.OPEN_STATUSES),
-        Incident.overdue.is_(False),
         Incident.due_at.is_not(None),
         Incident.due_at < now,
+        or_(Incident.overdue.is_(False), ~escalated_before),
     )
-    if await uow.session.scalar(select(Incident.id).where(*overdue_open).limit(1)) is None:
+
+
+async def escalate_overdue(uow: UnitOfWork, now: datetime | None = None, limit: int = ESCALATION_BATCH) -> int:
+    """Mark open incidents past their deadline as overdue, each with one escalated event.
+
+    Returns how many were escalated; at most ``limit`` at a time (call again while it returns ``limit``).
+    """
+    now = now or utcnow()
+    if await uow.session.scalar(select(Incident.id).where(*_needs_escalation(now)).limit(1)) is None:
         return 0  # the usual case: nothing due, so no need to wait for the ledger lock
     await lock_ledger(uow)
     due = (
         await uow.session.scalars(
             select(Incident)
-            .where(*overdue_open)
-            .order_by(Incident.due_at)
-            .limit(500)
+            .where(*_needs_escalation(now))
+            .order_by(Incident.due_at, Incident.id)
+            .limit(limit)
             .execution_options(populate_existing=True)
         )
     ).all()
     for incident in due:
-        if incident.due_at is not None and is_overdue(incident.due_at, now):
-            incident.overdue = True
-            overdue_by = int((now - incident.due_at).total_seconds())
-            await record_change(
-                uow,
-                incident,
-                "escalated",
-                "system:sla",
-                {"due_at": incident.due_at.isoformat(), "overdue_by_s": overdue_by},
-            )
+        assert incident.due_at is not None  # the query asks for it
+        incident.overdue = True
+        await record_change(
+            uow,
+            incident,
+            "escalated",
+            "system:sla",
+            {"due_at": incident.due_at.isoformat(), "overdue_by_s": int((now - incident.due_at).total_seconds())},
+        )
     return len(due)

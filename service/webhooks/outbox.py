@@ -16,6 +16,13 @@ from service.webhooks.models import OutboxMessage, Webhook
 # The events a department hears about: its record's incident changed status, was dispatched, or
 # took in another incident's reports (the merged incident's records have moved to the survivor).
 NOTIFIED_EVENT_TYPES = frozenset({"status_changed", "assigned", "absorbed"})
+# Counted on the session, so the delivery worker is woken after a commit that queued something.
+ENQUEUED_KEY = "webhook_outbox_enqueued"
+
+
+def enqueued_in(uow: UnitOfWork) -> int:
+    """How many outbox messages this unit of work queued."""
+    return int(uow.session.info.get(ENQUEUED_KEY, 0))
 
 
 def status_payload(incident: Incident, event: LedgerEvent, source: str, source_record_ids: list[str]) -> dict[str, Any]:
@@ -71,4 +78,5 @@ async def enqueue_status_change(uow: UnitOfWork, incident: Incident, event: Ledg
                 created_at=now,
             )
         )
+    session.info[ENQUEUED_KEY] = session.info.get(ENQUEUED_KEY, 0) + len(by_source)
     return len(by_source)
