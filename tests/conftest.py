@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,12 +15,23 @@ from service.auth import service as auth_service
 from service.main import create_app
 from service.settings import Settings
 from service.state import AppState
-from tests.support.databases import create_postgres_database, drop_postgres_database, sqlite_database
+from tests.support.databases import (
+    create_postgres_database,
+    drop_postgres_database,
+    drop_template,
+    sqlite_database,
+)
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 SAMPLES = SHARED / "feeds" / "samples"
 DEMO_DATA = Path(__file__).resolve().parents[1] / "service" / "demo" / "data"
 PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_postgres_template() -> Iterator[None]:
+    yield
+    asyncio.run(drop_template())
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

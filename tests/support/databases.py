@@ -12,7 +12,8 @@ import asyncpg
 from service.db.migrate import upgrade_async
 
 POSTGRES_ADMIN_DSN = os.environ.get("CB_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
-TEMPLATE = "cb_test_template"
+# One template per pytest process, so concurrent test runs on one server do not drop each other's.
+TEMPLATE = f"cb_test_template_{os.getpid()}"
 _template_ready = False
 _template_lock = asyncio.Lock()
 
@@ -64,6 +65,11 @@ async def create_postgres_database() -> tuple[str, str]:
     finally:
         await conn.close()
     return name, asyncpg_url(name)
+
+
+async def drop_template() -> None:
+    if _template_ready:
+        await drop_postgres_database(TEMPLATE)
 
 
 async def drop_postgres_database(name: str) -> None:
