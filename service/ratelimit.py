@@ -22,7 +22,7 @@ class RateLimits:
     def __init__(self, settings: Settings):
         storage: Storage
         if settings.redis_url:
-            storage = storage_from_string("async+" + settings.redis_url)  # type: ignore[assignment]
+            storage = storage_from_string("async+" + settings.redis_url, implementation="redispy")  # type: ignore[assignment]
         else:
             storage = MemoryStorage()
         self._limiter = SlidingWindowCounterRateLimiter(storage)

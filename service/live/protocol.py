@@ -1,0 +1,147 @@
+"""The live stream's wire format (DESIGN.md §5): messages encoded once, read back cheaply.
+
+Every event is serialised ONCE per worker into the exact text clients receive; the same bytes
+travel through the broker, so fan-out never re-encodes JSON per client. Keys inside the event
+and the incident are sorted, so a message built at commit and one rebuilt from the ledger (where
+PostgreSQL's JSONB reorders keys) are byte-identical.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+from service.ledger.models import LedgerEvent
+from service.ledger.service import event_message
+
+# Close codes.
+CLOSE_POLICY = 1008  # before accept: no valid credential (the handshake answers HTTP 403)
+CLOSE_INTERNAL = 1011
+CLOSE_RESTART = 1012  # shutting down, or the ledger was replaced: reconnect
+CLOSE_TRY_AGAIN = 1013  # the database failed while catching the client up: reconnect later
+CLOSE_SLOW = 4008  # the client's queue overflowed: resume with since
+
+_EVENT_PREFIX = '{"type":"event","seq":'
+_EVENT_PREFIX_BYTES = _EVENT_PREFIX.encode()
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=_json_default)
+
+
+def encode_event(seq: int, event: dict[str, Any], incident: dict[str, Any] | None) -> str:
+    """`{"type":"event","seq":N,"event":{…},"incident":{…}}` — seq first, so it can be read without parsing."""
+    return f'{_EVENT_PREFIX}{int(seq)},"event":{_dumps(event)},"incident":{_dumps(incident)}}}'
+
+
+def encode_snapshot(epoch: str, seq: int, incidents: list[dict[str, Any]], stats: dict[str, Any]) -> str:
+    # "type" and "seq" first, as in every message: a client can tell what it got from the first bytes.
+    return json.dumps({"type": "snapshot", "epoch": epoch, "seq": seq, "incidents": incidents, "stats": stats},
+                      ensure_ascii=False, separators=(",", ":"), default=_json_default)
+
+
+def encode_ping(seq: int) -> str:
+    return f'{{"type":"ping","seq":{int(seq)}}}'
+
+
+def seq_of_event_bytes(data: bytes) -> int | None:
+    """The seq of an encoded event message, read from its fixed prefix; None when it is not one."""
+    if not data.startswith(_EVENT_PREFIX_BYTES):
+        return None
+    start = len(_EVENT_PREFIX_BYTES)
+    end = data.find(b",", start, start + 24)
+    if end < 0:
+        return None
+    digits = data[start:end]
+    return int(digits) if digits.isdigit() else None
+
+
+def broker_prefix(epoch: str) -> bytes:
+    """What precedes a message on the broker: the ledger history it belongs to.
+
+    One channel serves every history, so a worker that sees a restore (a new epoch) before its
+    peers, or another deployment sharing the Redis, never mixes events of two ledgers.
+    """
+    return f"{epoch}\n".encode()
+
+
+# What filters look at (filters.py); a message keeps only these, not the whole incident.
+FACETS = ("grid", "category", "sources")
+
+
+def facets_of(incident: Any) -> dict[str, Any] | None:
+    if not isinstance(incident, dict):
+        return None
+    return {name: incident.get(name) for name in FACETS}
+
+
+class LiveMessage:
+    """One event message: its seq, its text, and (read only when a filter asks) the incident's facets."""
+
+    __slots__ = ("_facets", "_parsed", "seq", "text")
+
+    def __init__(self, seq: int, text: str, facets: dict[str, Any] | None = None, parsed: bool = False):
+        self.seq = seq
+        self.text = text
+        self._facets = facets
+        self._parsed = parsed
+
+    @classmethod
+    def from_event(cls, event: LedgerEvent) -> LiveMessage:
+        """Build from a ledger row (just appended, or read back to fill a gap)."""
+        text = encode_event(event.seq, event_message(event), event.incident)
+        return cls(event.seq, text, facets_of(event.incident), parsed=True)
+
+    @classmethod
+    def from_wire(cls, data: bytes) -> LiveMessage | None:
+        """Build from broker bytes; None for anything that is not an event message."""
+        seq = seq_of_event_bytes(data)
+        if seq is None:
+            return None
+        return cls(seq, data.decode())
+
+    @property
+    def wire(self) -> bytes:
+        return self.text.encode()
+
+    @property
+    def facets(self) -> dict[str, Any] | None:
+        """grid, category and sources of the incident after the event; None for an event without one."""
+        if not self._parsed:
+            self._facets = facets_of(json.loads(self.text).get("incident"))
+            self._parsed = True
+        return self._facets
+
+
+class StartMode(Enum):
+    SNAPSHOT = "snapshot"
+    REPLAY = "replay"
+
+
+@dataclass(frozen=True)
+class ResumeRequest:
+    since: int | None
+    epoch: str | None
+
+
+def choose_start(request: ResumeRequest, head_seq: int, epoch: str, replay_limit: int) -> StartMode:
+    """Replay from the ledger only into the same history and within reach; otherwise start over.
+
+    A `since` beyond the head means the client saw a history this ledger does not have (a
+    restore): it must not resume into it.
+    """
+    since = request.since
+    if since is None or request.epoch != epoch:
+        return StartMode.SNAPSHOT
+    if since < 0 or since > head_seq or head_seq - since > replay_limit:
+        return StartMode.SNAPSHOT
+    return StartMode.REPLAY
