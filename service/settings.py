@@ -49,8 +49,8 @@ class Settings(BaseSettings):
     live_poll_interval_s: float = 1.0  # safety net: the hub checks the ledger head this often
 
     # Rate limits (requests per minute)
-    ingest_rate_per_key: int = 6000
-    ingest_rate_per_ip: int = 12000
+    ingest_rate_per_key: int = 600_000  # records a minute per key (10,000 a second)
+    ingest_rate_per_ip: int = 60_000  # requests a minute per address
     login_rate_per_ip: int = 20
     login_rate_per_user: int = 10
 

@@ -82,7 +82,7 @@ async def test_concurrent_writers_never_let_a_reader_skip(state: AppState) -> No
                 assert row.seq == last + 1, f"skipped from {last} to {row.seq}"
                 last = row.seq
                 seen.append(row.seq)
-            if done.is_set() and not rows:
+            if done.is_set() and last == writers * per_writer:
                 return
             await asyncio.sleep(0)
 

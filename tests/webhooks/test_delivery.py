@@ -99,6 +99,11 @@ async def test_departments_receive_signed_status_changes(
         assert by_seq[-1]["incident"]["resolution_note"] == "已整改"
         assert len({d.headers["x-cb-delivery-id"] for d in deliveries}) == len(deliveries) == 4
 
+    # The receiver may have answered before the worker recorded the outcome.
+    async def all_recorded() -> bool:
+        return all(d["status"] == "delivered" for d in await delivery_log(client, admin))
+
+    await eventually(all_recorded, timeout_s=5, what="eight deliveries recorded")
     log = await delivery_log(client, admin)
     assert len(log) == 8
     assert {(d["status"], d["attempts"], d["last_status_code"], len(d["history"])) for d in log} == {
