@@ -17,7 +17,7 @@ from service.db.migrate import upgrade
 from service.demo.setup import prepare_demo
 from service.errors import AppError
 from service.feeds.service import ingest_file
-from service.ledger.service import verify_ledger
+from service.ledger.service import start_new_epoch, verify_ledger
 from service.metrics import Metrics
 from service.registry.importer import import_registry_file
 from service.settings import Settings
@@ -67,7 +67,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         workers=args.workers,
         log_config=None,
         proxy_headers=True,
-        ws_ping_interval=None,
+        ws_ping_interval=None,  # the app pings after 15 s of silence itself
+        ws_per_message_deflate=False,  # compression per client would undo the encode-once fan-out
     )
     return 0
 
@@ -173,6 +174,16 @@ def cmd_ledger_verify(settings: Settings, _args: argparse.Namespace) -> int:
     return _run(settings, work)
 
 
+def cmd_ledger_new_epoch(settings: Settings, _args: argparse.Namespace) -> int:
+    async def work(state: AppState) -> int:
+        async with state.db.transaction() as uow:
+            old, new = await start_new_epoch(uow)
+        print(json.dumps({"old_epoch": old, "epoch": new}))
+        return 0
+
+    return _run(settings, work)
+
+
 def cmd_watch(_settings: Settings, args: argparse.Namespace) -> int:
     from service.live.watch import main as watch_main
 
@@ -233,6 +244,9 @@ def build_parser() -> argparse.ArgumentParser:
     ledger.add_parser("verify", help="walk the hash chain; exit 1 if it is broken").set_defaults(
         handler=cmd_ledger_verify
     )
+    ledger.add_parser(
+        "new-epoch", help="give a restored database's ledger a new epoch, so no client resumes into it"
+    ).set_defaults(handler=cmd_ledger_new_epoch)
 
     watch = add("watch", cmd_watch, "print the live stream (reference client; reconnects with since)")
     watch.add_argument("watch_args", nargs=argparse.REMAINDER)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 import secrets
 import time
 from typing import Any
+from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -15,7 +18,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.errors import AppError, PayloadTooLarge, ServiceUnavailable
+from service.errors import AppError, BadRequest, PayloadTooLarge, ServiceUnavailable, UnsupportedMediaType
 from service.logs import request_id_var
 
 log = logging.getLogger("service.http")
@@ -42,6 +45,15 @@ def _field_path(loc: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in loc if part != "body") or "body"
 
 
+def validation_error_response(details: list[dict[str, str]]) -> JSONResponse:
+    """422 naming each field and why; the message repeats the first."""
+    first = details[0] if details else {"field": "?", "reason": "invalid"}
+    return JSONResponse(
+        {"error": {"code": "validation_failed", "message": f"{first['field']}: {first['reason']}", "details": details}},
+        status_code=422,
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def on_app_error(_request: Request, exc: AppError) -> JSONResponse:
@@ -63,17 +75,7 @@ def install_error_handlers(app: FastAPI) -> None:
                 status_code=400,
             )
         details = [{"field": _field_path(tuple(e.get("loc", ()))), "reason": e.get("msg", "")} for e in errors]
-        first = details[0] if details else {"field": "?", "reason": "invalid"}
-        return JSONResponse(
-            {
-                "error": {
-                    "code": "validation_failed",
-                    "message": f"{first['field']}: {first['reason']}",
-                    "details": details,
-                }
-            },
-            status_code=422,
-        )
+        return validation_error_response(details)
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -84,28 +86,45 @@ def install_error_handlers(app: FastAPI) -> None:
             headers=getattr(exc, "headers", None),
         )
 
+    # A backend that is down or unreachable is the service's trouble, not the client's: 503 with
+    # Retry-After, at once (DESIGN.md §8). Handlers for these specific classes answer the request
+    # and end the exception there; only truly unexpected errors reach the catch-all below.
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)
     @app.exception_handler(PoolTimeout)
-    @app.exception_handler(ConnectionError)
-    async def on_database_down(_request: Request, exc: Exception) -> JSONResponse:
-        log.warning("database unavailable: %s", type(exc).__name__)
-        return error_response(ServiceUnavailable())
+    @app.exception_handler(OSError)  # connection refused or reset, unreachable host (ConnectionError too)
+    @app.exception_handler(TimeoutError)  # connect or command timeouts (asyncio.TimeoutError is TimeoutError)
+    async def on_backend_down(_request: Request, exc: Exception) -> JSONResponse:
+        log.warning("backend unavailable: %s", type(exc).__name__)
+        if isinstance(exc, DBAPIError | PoolTimeout):
+            return error_response(ServiceUnavailable())
+        return error_response(ServiceUnavailable("a backend the service needs (database, storage) is unavailable"))
 
     @app.exception_handler(DBAPIError)
     async def on_dbapi_error(request: Request, exc: DBAPIError) -> JSONResponse:
-        if exc.connection_invalidated:
-            return await on_database_down(request, exc)
-        log.exception("database error")
+        if exc.connection_invalidated or _is_unavailable(exc.orig):
+            return await on_backend_down(request, exc)
+        log.error("database error: %s", type(exc.orig).__name__, exc_info=exc)
         return _internal_error()
 
     @app.exception_handler(Exception)
     async def on_unexpected(_request: Request, exc: Exception) -> JSONResponse:
-        if isinstance(exc, OSError | TimeoutError):
-            log.warning("backend unavailable: %s", type(exc).__name__)
-            return error_response(ServiceUnavailable())
-        log.exception("unhandled error")
+        log.error("unhandled error: %s", type(exc).__name__, exc_info=exc)
         return _internal_error()
+
+
+# SQLSTATE classes that mean "the server cannot serve now", not "this request is wrong":
+# 08 connection exception, 53 insufficient resources, 57P0x operator intervention (shutdown, starting up).
+_UNAVAILABLE_SQLSTATES = ("08", "53", "57P01", "57P02", "57P03")
+
+
+def _is_unavailable(orig: BaseException | None) -> bool:
+    if orig is None:
+        return False
+    if isinstance(orig, OSError | TimeoutError):
+        return True
+    sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    return isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATES)
 
 
 def _internal_error() -> JSONResponse:
@@ -173,6 +192,158 @@ async def _send_error(send: Send, error: AppError) -> None:
     response = error_response(error)
     await send({"type": "http.response.start", "status": response.status_code, "headers": response.raw_headers})
     await send({"type": "http.response.body", "body": response.body})
+
+
+class InputGuardMiddleware:
+    """Refuse, before any route runs, input no route can use, with an error that says what and where:
+
+    - a body in a media type no route takes (415): routes take JSON, forms or multipart uploads;
+    - JSON that is not UTF-8, or nested deeper than MAX_JSON_DEPTH (400);
+    - text no database can store (422, naming the field): NUL characters in the path, the query,
+      JSON and form bodies, and unpaired surrogates in JSON (``"\\ud800"`` decodes to one).
+      PostgreSQL rejects both, which would otherwise turn a client's mistake into a 500.
+
+    Routes that read their JSON raw and report on each item (department pushes) do these checks
+    themselves; they are listed by path prefix in ``raw_json_prefixes``.
+    """
+
+    def __init__(self, app: ASGIApp, raw_json_prefixes: tuple[str, ...] = ()):
+        self.app = app
+        self.raw_json_prefixes = raw_json_prefixes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        refusal = _nul_in_url(scope)
+        if refusal is None and scope["type"] == "http":
+            refusal, receive = await self._check_body(scope, receive)
+        if refusal is None:
+            await self.app(scope, receive, send)
+        elif scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+        else:
+            await send({"type": "http.response.start", "status": refusal.status_code, "headers": refusal.raw_headers})
+            await send({"type": "http.response.body", "body": refusal.body})
+
+    async def _check_body(self, scope: Scope, receive: Receive) -> tuple[JSONResponse | None, Receive]:
+        headers = dict(scope["headers"])
+        if scope["path"].startswith(self.raw_json_prefixes):
+            return None, receive
+        media_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+        if media_type == b"application/json" or media_type.endswith(b"+json"):
+            body, receive = await _buffer_body(receive)
+            return _check_json(body), receive
+        if media_type == b"application/x-www-form-urlencoded":
+            body, receive = await _buffer_body(receive)
+            return _nul_in_form(body), receive
+        has_body = headers.get(b"content-length", b"0").strip() not in (b"0", b"") or b"transfer-encoding" in headers
+        if has_body and not media_type.startswith(b"multipart/"):
+            shown = media_type.decode("latin-1")[:64] or "none"
+            return error_response(
+                UnsupportedMediaType(
+                    f"a body of type {shown!r} is taken nowhere: send application/json, a form, or multipart/form-data",
+                    [{"field": "content-type", "reason": "unsupported media type"}],
+                )
+            ), receive
+        return None, receive
+
+
+MAX_JSON_DEPTH = 32
+NUL_REASON = "contains a NUL character, which cannot be stored"
+# Only a body with one of these escapes can hold a NUL or a surrogate once decoded.
+_SUSPECT_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
+
+
+def _text_problem(text: str) -> str | None:
+    if "\x00" in text:
+        return NUL_REASON
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "contains an unpaired surrogate, which is not valid Unicode"
+    return None
+
+
+def _nul_in_url(scope: Scope) -> JSONResponse | None:
+    if "\x00" in scope.get("path", ""):
+        return validation_error_response([{"field": "path", "reason": NUL_REASON}])
+    query = scope.get("query_string", b"")
+    if b"%00" in query or b"\x00" in query:
+        for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+            if "\x00" in name + value:
+                return validation_error_response([{"field": f"query.{name.replace(chr(0), '')}", "reason": NUL_REASON}])
+    return None
+
+
+def _nul_in_form(body: bytes) -> JSONResponse | None:
+    if b"%00" in body or b"\x00" in body:
+        for name, value in parse_qsl(body.decode("latin-1"), keep_blank_values=True):
+            if "\x00" in name + value:
+                return validation_error_response([{"field": name.replace("\x00", "") or "body", "reason": NUL_REASON}])
+    return None
+
+
+def _check_json(body: bytes) -> JSONResponse | None:
+    """Not UTF-8, too deep, or a string (or key) that cannot be stored; None when the body may go on.
+    Syntax errors are left to the route, which answers them with its own 400."""
+    try:
+        body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return error_response(BadRequest(f"the body is not valid UTF-8 (byte {exc.start})", [{"field": "body"}]))
+    # Cheap tests first: most bodies can neither nest deeper nor hold what we look for.
+    could_nest = body.count(b"[") + body.count(b"{") > MAX_JSON_DEPTH
+    if not could_nest and not _SUSPECT_ESCAPE.search(body):
+        return None
+    try:
+        value = json.loads(body)
+    except RecursionError:
+        return _too_deep()
+    except ValueError:
+        return None
+    stack: list[tuple[str, Any, int]] = [("", value, 1)]
+    while stack:  # iterative: the JSON may be nested deeper than Python recurses
+        path, item, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return _too_deep()
+        if isinstance(item, str):
+            if reason := _text_problem(item):
+                return validation_error_response([{"field": path or "body", "reason": reason}])
+        elif isinstance(item, dict):
+            for key, inner in item.items():
+                if reason := _text_problem(key):
+                    return validation_error_response([{"field": f"{path or 'body'} (a field name)", "reason": reason}])
+                stack.append((f"{path}.{key}" if path else key, inner, depth + 1))
+        elif isinstance(item, list):
+            stack.extend((f"{path}.{i}" if path else str(i), inner, depth + 1) for i, inner in enumerate(item))
+    return None
+
+
+def _too_deep() -> JSONResponse:
+    return error_response(BadRequest(f"the JSON is nested deeper than {MAX_JSON_DEPTH} levels", [{"field": "body"}]))
+
+
+async def _buffer_body(receive: Receive) -> tuple[bytes, Receive]:
+    """Read the whole body, and a receive that hands it to the app as if it were read for the first time."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return b"", receive  # the client left; the app will see that
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    body = b"".join(chunks)
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return body, replay
 
 
 class RequestContextMiddleware:

@@ -20,7 +20,11 @@ _REDACTIONS = [
         re.compile(r"(?i)((?:password|secret|ticket|token|key)[\"']?\s*[=:]\s*[\"']?)[^\s\"'&,}]+"),
         r"\1[REDACTED]",
     ),
-    (re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)"), r"\1****\2"),  # mobile numbers
+    (re.compile(r"(://[^:/\s@]+:)[^@\s/]+@"), r"\1[REDACTED]@"),  # a password in a database URL
+    # Phones (the police caller's is personal data): mobiles, also written with +86, spaces or dashes;
+    # landlines with their area code and a dash.
+    (re.compile(r"(?<![\d+])(?:(?:\+|00)?86[\s-]?)?(1[3-9]\d)[\s-]?\d{4}[\s-]?(\d{4})(?!\d)"), r"\1****\2"),
+    (re.compile(r"(?<!\d)(0\d{2,3})-\d{3,4}(\d{4})(?!\d)"), r"\1-****\2"),
 ]
 
 

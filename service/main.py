@@ -11,11 +11,13 @@ from fastapi import APIRouter, FastAPI
 from service import ops
 from service.auth.router import router as auth_router
 from service.bootstrap import start_services, stop_services
+from service.exports.router import router as exports_router
 from service.feeds.router import router as feeds_router
-from service.http import BodyLimitMiddleware, RequestContextMiddleware, install_error_handlers
+from service.http import BodyLimitMiddleware, InputGuardMiddleware, RequestContextMiddleware, install_error_handlers
 from service.incidents.router import router as incidents_router
 from service.ledger.router import router as ledger_router
 from service.live.ws import router as live_router
+from service.logs import install_redaction
 from service.metrics import Metrics
 from service.registry.router import router as registry_router
 from service.settings import Settings
@@ -30,6 +32,7 @@ VERSION = "0.1.0"
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    install_redaction()  # secrets never reach a log line, whoever runs the app (uvicorn, tests, the CLI)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -57,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ledger_router,
         stats_router,
         webhooks_router,
+        exports_router,
     ):
         api.include_router(router)
     app.include_router(api)
@@ -64,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(live_router)
     mount_frontend(app)
 
+    app.add_middleware(InputGuardMiddleware, raw_json_prefixes=("/api/v1/feeds/",))  # pushes report per item
     app.add_middleware(
         BodyLimitMiddleware, max_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes
     )

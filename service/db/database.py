@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 AfterCommit = Callable[[], Awaitable[None]]
@@ -24,6 +25,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    # Statement parameters carry payloads and secret hashes: keep them out of error messages and logs.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
@@ -64,6 +67,20 @@ class UnitOfWork:
             await callback()
 
 
+# What cleaning up after a connection that died under us (PostgreSQL restarted, network cut) raises.
+_CONNECTION_LOST = (DBAPIError, OSError)
+
+
+async def _close_quietly(session: AsyncSession) -> None:
+    """Close a session; if its connection died, drop the connection instead of failing a second time
+    (after the caller has its answer, or over the error that explains what happened)."""
+    try:
+        await session.__aexit__(None, None, None)  # as `async with` does: completes even if we are cancelled
+    except _CONNECTION_LOST:
+        with suppress(*_CONNECTION_LOST):
+            await session.invalidate()
+
+
 class Database:
     def __init__(self, url: str, **engine_kwargs: Any):
         self.url = url
@@ -81,8 +98,11 @@ class Database:
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A read session; it never commits."""
-        async with self.sessionmaker() as session:
+        session = self.sessionmaker()
+        try:
             yield session
+        finally:
+            await _close_quietly(session)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[UnitOfWork]:
@@ -90,15 +110,19 @@ class Database:
         if self.is_sqlite:
             await self._sqlite_writer.acquire()
         try:
-            async with self.sessionmaker() as session:
+            session = self.sessionmaker()
+            try:
                 uow = UnitOfWork(session)
                 try:
                     yield uow
                     await uow.flush_before_commit()
                     await session.commit()
                 except BaseException:
-                    await session.rollback()
+                    with suppress(*_CONNECTION_LOST):  # the error that broke it is the one to report
+                        await session.rollback()
                     raise
+            finally:
+                await _close_quietly(session)
         finally:
             if self.is_sqlite:
                 self._sqlite_writer.release()

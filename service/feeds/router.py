@@ -119,7 +119,7 @@ async def list_records(
     source_record_id: Annotated[str | None, Query(max_length=128)] = None,
     linked: bool | None = None,
     entity_id: Annotated[str | None, Query(max_length=64)] = None,
-    incident_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    incident_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> RecordList:
@@ -139,7 +139,7 @@ async def list_records(
 
 @router.post("/records/{record_id}/link", response_model=RecordOut)
 async def link_record(
-    record_id: Annotated[int, Path(ge=1, le=2**62)], body: LinkIn, state: StateDep, caller: OperatorDep
+    record_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: LinkIn, state: StateDep, caller: OperatorDep
 ) -> RecordOut:
     """Link a waiting record to its entity; the name is learnt as an alias and merging runs again."""
     async with state.db.transaction() as uow:

@@ -7,6 +7,7 @@ with many concurrent writers on PostgreSQL. SQLite has one writer at a time anyw
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -95,6 +96,16 @@ class LedgerPosition:
 async def ledger_position(session: AsyncSession) -> LedgerPosition:
     row = (await session.execute(select(LedgerHead).where(LedgerHead.id == 1))).scalar_one()
     return LedgerPosition(row.seq, row.hash, row.epoch)
+
+
+async def start_new_epoch(uow: UnitOfWork) -> tuple[str, str]:
+    """Give the ledger a new epoch (after a restore): live clients then start over from a snapshot
+    instead of resuming with a `since` from another history. Returns (old epoch, new epoch)."""
+    await lock_ledger(uow)
+    old = (await uow.session.execute(select(LedgerHead.epoch).where(LedgerHead.id == 1))).scalar_one()
+    new = uuid.uuid4().hex
+    await uow.session.execute(update(LedgerHead).where(LedgerHead.id == 1).values(epoch=new))
+    return old, new
 
 
 async def verify_ledger(session: AsyncSession) -> tuple[ChainCheck, LedgerPosition]:

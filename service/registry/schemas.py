@@ -2,9 +2,25 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+
+from service.matching.uscc import USCC_ALPHABET, USCC_LENGTH, normalize_uscc
 
 EntityKind = Literal["shop", "hospital", "school", "other"]
+
+
+def check_uscc_format(value: str | None) -> str | None:
+    """A credit code must at least be 18 characters of its alphabet; a wrong check character is
+    accepted and flagged (uscc_valid false), since the register must hold the code as issued."""
+    if not value or not value.strip():
+        return None
+    code = normalize_uscc(value)
+    if len(code) != USCC_LENGTH:
+        raise ValueError(f"a unified social credit code has {USCC_LENGTH} characters; this one has {len(code)}")
+    wrong = sorted({char for char in code if char not in USCC_ALPHABET})
+    if wrong:
+        raise ValueError(f"not in the credit code alphabet: {', '.join(wrong)}")
+    return value
 
 
 class EntityIn(BaseModel):
@@ -21,6 +37,8 @@ class EntityIn(BaseModel):
     lng: float | None = Field(default=None, ge=73.5, le=135.1)
     phone: str | None = Field(default=None, max_length=64)
 
+    _uscc_format = field_validator("uscc")(check_uscc_format)
+
 
 class EntityPatch(BaseModel):
     kind: EntityKind | None = None
@@ -35,6 +53,15 @@ class EntityPatch(BaseModel):
     lng: float | None = Field(default=None, ge=73.5, le=135.1)
     phone: str | None = Field(default=None, max_length=64)
     status: Literal["open", "closed"] | None = None
+
+    _uscc_format = field_validator("uscc")(check_uscc_format)
+
+    @field_validator("kind", "name", "status", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:  # leave the field out to keep it; null cannot clear what every entity has
+            raise ValueError("may be left out, but cannot be null")
+        return value
 
 
 class EntityOut(BaseModel):
