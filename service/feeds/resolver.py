@@ -56,6 +56,10 @@ class EntityResolver:
         self._checked_at = 0.0
         self._lock = asyncio.Lock()
 
+    def refresh_due(self) -> bool:
+        """True when the next refresh would look at the database (at most once a second)."""
+        return time.monotonic() - self._checked_at >= REFRESH_EVERY_S
+
     async def refresh(self, session: AsyncSession, force: bool = False) -> int:
         """Load entities created or changed since the last refresh; returns how many were (re)indexed."""
         async with self._lock:

@@ -13,7 +13,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, insert, inspect, or_, select, text, update
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from service.db.database import UnitOfWork
 from service.feeds.models import SourceRecord
@@ -77,6 +79,8 @@ class Placer:
         self._by_entity: dict[tuple[str, str], list[_Candidate]] = defaultdict(list)
         self._by_place: dict[str, list[_Candidate]] = defaultdict(list)
         self._loaded: dict[int, _Candidate] = {}
+        self._free_ids: list[int] = []
+        self._unsaved: list[Incident] = []  # opened, not yet written: see _write_new_incidents
 
     async def place(self, records: Sequence[SourceRecord], entities: Mapping[str, Entity]) -> None:
         """Attach each problem record to its incident; records are taken in time order."""
@@ -84,8 +88,10 @@ class Placer:
         if not records:
             return
         await self._load_candidates(records)
+        await self._reserve_ids(len(records))  # at most one new incident a record
         for record in sorted(records, key=lambda r: (r.occurred_at, r.id)):
             await self.place_one(record, entities.get(record.entity_id) if record.entity_id else None)
+        await self._write_new_incidents()
 
     async def place_one(self, record: SourceRecord, entity: Entity | None) -> Incident:
         pool = self._pool(record)
@@ -105,6 +111,11 @@ class Placer:
         is, or is merged into the entity's open incident that the record joins; an incident with
         other reports too gives this one up.
         """
+        incident = await self._relocate(record, entity, current)
+        await self._write_new_incidents()
+        return incident
+
+    async def _relocate(self, record: SourceRecord, entity: Entity, current: Incident | None) -> Incident:
         if current is None or current.status not in OPEN_STATUSES:
             await self._load_candidates([record])
             return await self.place_one(record, entity)
@@ -187,8 +198,19 @@ class Placer:
         if not conditions:
             return
         session = self.uow.session
+        # Every report of an incident lies between its first and last: an incident that ends more
+        # than the window before these records, or starts more than it after, is joined by none.
+        times = [r.occurred_at for r in records]
+        window = self.rules.merge.window
         incidents = (
-            await session.scalars(select(Incident).where(Incident.status.in_(OPEN_STATUSES), or_(*conditions)))
+            await session.scalars(
+                select(Incident).where(
+                    Incident.status.in_(OPEN_STATUSES),
+                    Incident.last_reported_at >= min(times) - window,
+                    Incident.first_reported_at <= max(times) + window,
+                    or_(*conditions),
+                )
+            )
         ).all()
         new = [
             i
@@ -209,11 +231,59 @@ class Placer:
         for incident in new:
             self._remember(_Candidate(incident, by_incident.get(incident.id, [])))
 
+    async def _reserve_ids(self, count: int) -> None:
+        """Take incident ids for ``count`` incidents in one query, so opening one costs no flush.
+
+        Without this every new incident was flushed alone to learn its id (four statements each).
+        Ids a batch does not use are simply skipped, as a sequence skips them on rollback.
+        """
+        await self._write_new_incidents()
+        session = self.uow.session
+        if session.get_bind().dialect.name == "postgresql":
+            rows = await session.execute(
+                text("SELECT nextval(pg_get_serial_sequence('incidents', 'id')) FROM generate_series(1, :n)"),
+                {"n": count},
+            )
+            ids = [row[0] for row in rows]
+        else:
+            # SQLite has one writer at a time, and every incident opened so far is written above.
+            highest = await session.scalar(select(func.max(Incident.id))) or 0
+            ids = list(range(highest + 1, highest + 1 + count))
+        self._free_ids = sorted([*self._free_ids, *ids], reverse=True)  # pop() hands out the lowest
+
+    async def _next_id(self) -> int:
+        if not self._free_ids:
+            await self._reserve_ids(1)
+        return self._free_ids.pop()
+
+    async def _write_new_incidents(self) -> None:
+        """Insert the incidents opened since the last call, in one statement.
+
+        A record points at its incident by foreign key, and the session does not know to insert an
+        incident before updating the records that point at it (no relationship() tells it). So new
+        incidents stay out of the session until they are written here — before any query could
+        autoflush those records — and then join it as persistent, unchanged objects.
+        """
+        if not self._unsaved:
+            return
+        session = self.uow.session
+        columns = [attribute.key for attribute in inspect(Incident).column_attrs]
+        rows = [{key: getattr(incident, key) for key in columns} for incident in self._unsaved]
+        with session.no_autoflush:
+            await session.execute(insert(Incident), rows)
+        for incident, row in zip(self._unsaved, rows, strict=True):
+            for name, value in row.items():  # every column loaded: nothing may lazy-load in async code
+                set_committed_value(incident, name, value)
+            make_transient_to_detached(incident)
+            session.add(incident)
+        self._unsaved.clear()
+
     async def _open(self, record: SourceRecord, entity: Entity | None) -> Incident:
         now = utcnow()
         rule = self.rules.sla.get(record.category)
         due_at = compute_due_at(record.occurred_at, rule) if rule else None
         incident = Incident(
+            id=await self._next_id(),
             entity_id=entity.id if entity else None,
             entity_name=entity.name if entity else None,
             category=record.category,
@@ -234,8 +304,7 @@ class Placer:
             created_at=now,
             updated_at=now,
         )
-        self.uow.session.add(incident)
-        await self.uow.session.flush()
+        self._unsaved.append(incident)
         record.incident_id = incident.id
         self._remember(_Candidate(incident, [(record.occurred_at, _location(record))]))
         await record_change(self.uow, incident, "created", self.actor, _report_data(record))
@@ -255,11 +324,17 @@ class Placer:
 
     async def merge(self, absorbed: _Candidate | Incident, survivor: _Candidate | Incident, reason: str) -> None:
         """Move every report of ``absorbed`` into ``survivor``; ``absorbed`` ends as merged."""
+        await self._write_new_incidents()  # the UPDATE below flushes records that may point at them
         source = absorbed if isinstance(absorbed, _Candidate) else self._loaded.get(absorbed.id) or _Candidate(absorbed)
         target = survivor if isinstance(survivor, _Candidate) else self._loaded.get(survivor.id) or _Candidate(survivor)
         gone, kept = source.incident, target.incident
+        # "fetch" brings the moved rows' ids back and updates just those records in the session;
+        # the default would test every record the session holds (thousands in a batch) one by one.
         await self.uow.session.execute(
-            update(SourceRecord).where(SourceRecord.incident_id == gone.id).values(incident_id=kept.id)
+            update(SourceRecord)
+            .where(SourceRecord.incident_id == gone.id)
+            .values(incident_id=kept.id)
+            .execution_options(synchronize_session="fetch")
         )
         target.reports.extend(source.reports)
         kept.report_count += gone.report_count

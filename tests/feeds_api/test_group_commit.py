@@ -1,0 +1,91 @@
+"""Group commit: requests that arrive together are written in one transaction, with the same
+results as if they had come one after another."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+
+from service.feeds.ingest import IngestPipeline, ItemResult, parse_items
+from service.state import AppState
+from tests.conftest import Principals
+from tests.feeds_api.conftest import XIAOZHU, XINYUAN, at, city_case, incident, police_call, push_ok
+
+pytestmark = pytest.mark.usefixtures("registry", "ledger_checked")
+
+
+async def submit_together(state: AppState, pushes: list[tuple[str, dict[str, Any]]]) -> list[ItemResult]:
+    """Queue every push before the writer starts, so they all land in its first group."""
+    pipeline = IngestPipeline(state.db, state.resolver, state.placement_rules)
+    results: list[ItemResult] = []
+    waiting = []
+    for source, item in pushes:
+        parsed, accepted = parse_items(state.adapters, source, [(0, item)])
+        results.extend(parsed)
+        waiting.append(asyncio.create_task(pipeline.submit(source, f"department:{source}", accepted)))
+        # Queued in this order, before the writer starts (there is no event to wait on).
+        while pipeline._queue.qsize() < len(waiting):  # noqa: ASYNC110
+            await asyncio.sleep(0.005)
+    pipeline.start()
+    try:
+        await asyncio.gather(*waiting)
+    finally:
+        await pipeline.stop()
+    return results
+
+
+async def test_one_group_of_several_requests_and_sources(
+    client: httpx.AsyncClient, principals: Principals, state: AppState
+) -> None:
+    entity_id, name, address, lat, lng = XINYUAN
+    results = await submit_together(
+        state,
+        [
+            ("police", police_call("G1", at(0), name=name, address=address)),  # fire hazard: opens
+            (
+                "city",
+                city_case(
+                    "G2", at(1), code="09012", label="占用消防通道", shop=name, address=address, wgs84=(lat, lng)
+                ),
+            ),
+            ("police", police_call("G3", at(2), name=name, address=address)),  # joins the same fire incident
+            ("police", police_call("G1", at(0), name=name, address=address)),  # a resend inside the group
+            ("police", police_call("G4", at(3), code="0202", label="噪声扰民", name=XIAOZHU[1], address=XIAOZHU[2])),
+        ],
+    )
+    assert [(r.source_record_id, r.status) for r in results] == [
+        ("G1", "created"),
+        ("G2", "created"),
+        ("G3", "created"),
+        ("G1", "unchanged"),
+        ("G4", "created"),
+    ]
+    assert results[0].entity_id == entity_id and results[4].entity_id == XIAOZHU[0]
+    fire = results[0].incident_id
+    assert fire is not None and {r.incident_id for r in results[:4]} == {fire}
+    assert results[4].incident_id not in (None, fire)
+    detail = await incident(client, principals.operator, fire)
+    assert detail["report_count"] == 3 and sorted(detail["sources"]) == ["city", "police"]
+    assert [e["type"] for e in detail["events"]] == ["created", "report_attached", "report_attached"]
+
+
+async def test_concurrent_pushes_of_one_problem_share_its_incident(
+    client: httpx.AsyncClient, principals: Principals
+) -> None:
+    entity_id, name, address, lat, lng = XINYUAN
+    calls = [police_call(f"C{i}", at(i), name=name, address=address) for i in range(8)]
+    cases = [
+        city_case(
+            f"T{i}", at(i + 0.5), code="09012", label="占用消防通道", shop=name, address=address, wgs84=(lat, lng)
+        )
+        for i in range(8)
+    ]
+    pushes = [push_ok(client, principals.police, "police", c) for c in calls]
+    pushes += [push_ok(client, principals.city, "city", c) for c in cases]
+    results = [r for batch in await asyncio.gather(*pushes) for r in batch]
+    assert all(r["status"] == "created" and r["entity_id"] == entity_id for r in results)
+    assert len({r["incident_id"] for r in results}) == 1
+    assert (await incident(client, principals.operator, results[0]["incident_id"]))["report_count"] == 16
