@@ -8,12 +8,13 @@ PostgreSQL's JSONB reorders keys) are byte-identical.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
+import orjson
+
+from service.kit.canonical import canonical_json, dumps
 from service.ledger.models import LedgerEvent
 from service.ledger.service import event_message
 
@@ -28,14 +29,8 @@ _EVENT_PREFIX = '{"type":"event","seq":'
 _EVENT_PREFIX_BYTES = _EVENT_PREFIX.encode()
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
 def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=_json_default)
+    return canonical_json(value).decode()
 
 
 def encode_event(seq: int, event: dict[str, Any], incident: dict[str, Any] | None) -> str:
@@ -45,8 +40,7 @@ def encode_event(seq: int, event: dict[str, Any], incident: dict[str, Any] | Non
 
 def encode_snapshot(epoch: str, seq: int, incidents: list[dict[str, Any]], stats: dict[str, Any]) -> str:
     # "type" and "seq" first, as in every message: a client can tell what it got from the first bytes.
-    return json.dumps({"type": "snapshot", "epoch": epoch, "seq": seq, "incidents": incidents, "stats": stats},
-                      ensure_ascii=False, separators=(",", ":"), default=_json_default)
+    return dumps({"type": "snapshot", "epoch": epoch, "seq": seq, "incidents": incidents, "stats": stats})
 
 
 def encode_ping(seq: int) -> str:
@@ -117,7 +111,7 @@ class LiveMessage:
     def facets(self) -> dict[str, Any] | None:
         """grid, category and sources of the incident after the event; None for an event without one."""
         if not self._parsed:
-            self._facets = facets_of(json.loads(self.text).get("incident"))
+            self._facets = facets_of(orjson.loads(self.text).get("incident"))
             self._parsed = True
         return self._facets
 
