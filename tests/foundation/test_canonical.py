@@ -37,7 +37,7 @@ def test_floats_the_two_encoders_spell_differently() -> None:
 
 
 def test_values_orjson_refuses_take_the_standard_way() -> None:
-    for value in ({1: "a", 2: "b"}, {"big": 2**70}, {"lone surrogate": "\ud800"}):
+    for value in ({1: "a", 2: "b"}, {"big": 2**70}):
         assert canonical_json(value) == standard(value)
 
 
