@@ -54,7 +54,7 @@ class UnitOfWork:
         self._after_commit: list[AfterCommit] = []
         self.ledger_locked = False
         self.ledger_head: tuple[int, str] | None = None
-        self.new_events: list[Any] = []  # LedgerEvent rows appended in this unit, in seq order
+        self.new_events: list[Any] = []  # ledger AppendedEvents of this unit, in seq order
 
     def before_commit(self, callback: AfterCommit) -> None:
         self._before_commit.append(callback)

@@ -12,13 +12,16 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 
+from service.db.bulk import insert_rows
 from service.db.database import Database, UnitOfWork
+from service.db.ids import reserve_ids
 from service.feeds.adapters import AdapterRegistry
-from service.feeds.models import SourceRecord, SourceRecordRevision
+from service.feeds.models import SourceRecord
 from service.feeds.normalized import NormalizedRecord, RecordRejected
 from service.feeds.resolver import EntityResolver
 from service.incidents.models import Incident
@@ -55,6 +58,45 @@ class _Parsed:
     record: NormalizedRecord
     match: MatchResult
     content_hash: str
+
+
+@dataclass(slots=True)
+class NewRecord:
+    """A source_records row about to be inserted (the columns of SourceRecord, as plain fields).
+
+    Placement sets its incident_id; then the pass inserts all of them in one statement. Building
+    mapped objects instead cost more than matching and merging together.
+    """
+
+    id: int
+    source: str
+    source_record_id: str
+    received_at: datetime
+    updated_at: datetime
+    occurred_at: datetime
+    revision: int = 1
+    content_hash: str = ""
+    payload: dict[str, Any] = field(default_factory=dict)
+    category: str = ""
+    is_problem: bool = False
+    title: str = ""
+    description: str = ""
+    name: str | None = None
+    address: str | None = None
+    uscc: str | None = None
+    uscc_valid: bool | None = None
+    lat: float | None = None
+    lng: float | None = None
+    severity: str = ""
+    status_text: str | None = None
+    entity_id: str | None = None
+    match_method: str | None = None
+    match_score: float | None = None
+    candidates: list[dict[str, Any]] = field(default_factory=list)
+    incident_id: int | None = None
+
+    def row(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__}
 
 
 @dataclass
@@ -194,7 +236,7 @@ async def store_and_place(
     """Upsert the records of one request and put new problems into incidents, in this transaction."""
     session = uow.session
     ids = {item.record.source_record_id for item in items}
-    existing = {
+    existing: dict[str, SourceRecord | NewRecord] = {
         r.source_record_id: r
         for r in (
             await session.scalars(
@@ -202,15 +244,21 @@ async def store_and_place(
             )
         ).all()
     }
-    to_place: list[SourceRecord] = []
+    new_ids = iter(await reserve_ids(session, "source_records", len(ids - existing.keys())))
+    new_records: list[NewRecord] = []
+    revisions: list[dict[str, Any]] = []
+    to_place: list[SourceRecord | NewRecord] = []
     placing: set[int] = set()  # id() of the records in to_place
-    updated_attached: list[tuple[SourceRecord, str | None]] = []
+    updated_attached: list[tuple[SourceRecord | NewRecord, str | None]] = []
     now = utcnow()
     for item in items:
         record = existing.get(item.record.source_record_id)
         if record is None:
-            record = _new_record(source, item, now)
-            session.add(record)
+            record = NewRecord(
+                next(new_ids), source, item.record.source_record_id, now, now, item.record.occurred_at
+            )
+            _apply(record, item, now)
+            new_records.append(record)
             existing[record.source_record_id] = record
             item.result.status = "created"
             placing.add(id(record))
@@ -218,16 +266,14 @@ async def store_and_place(
         elif record.content_hash == item.content_hash:
             item.result.status = "unchanged"
         else:
-            if record.id is None:  # the same id twice in one request
-                await session.flush()
-            session.add(
-                SourceRecordRevision(
-                    record_id=record.id,
-                    revision=record.revision,
-                    content_hash=record.content_hash,
-                    payload=record.payload,
-                    received_at=record.updated_at,
-                )
+            revisions.append(
+                {
+                    "record_id": record.id,
+                    "revision": record.revision,
+                    "content_hash": record.content_hash,
+                    "payload": record.payload,
+                    "received_at": record.updated_at,
+                }
             )
             previous_status = record.status_text
             _apply(record, item, now)
@@ -238,11 +284,19 @@ async def store_and_place(
             elif id(record) not in placing:  # a record is placed once, in its final state
                 placing.add(id(record))
                 to_place.append(record)  # e.g. an inspection now found wanting
-    await session.flush()
 
     entity_ids = {r.entity_id for r in to_place if r.entity_id}
-    entities = {e.id: e for e in (await session.scalars(select(Entity).where(Entity.id.in_(entity_ids)))).all()}
+    entities = {
+        row.id: row
+        for row in await session.execute(
+            select(Entity.id, Entity.name, Entity.address, Entity.lat, Entity.lng, Entity.grid).where(
+                Entity.id.in_(entity_ids)
+            )
+        )
+    }
     await Placer(uow, rules, actor).place(to_place, entities)
+    await insert_rows(session, "source_records", [record.row() for record in new_records])
+    await insert_rows(session, "source_record_revisions", revisions)
 
     for record, previous_status in updated_attached:
         incident = await session.get(Incident, record.incident_id)
@@ -268,13 +322,7 @@ async def store_and_place(
         item.result.incident_id = record.incident_id
 
 
-def _new_record(source: str, item: _Parsed, now: Any) -> SourceRecord:
-    record = SourceRecord(source=source, source_record_id=item.record.source_record_id, revision=1, received_at=now)
-    _apply(record, item, now)
-    return record
-
-
-def _apply(record: SourceRecord, item: _Parsed, now: Any) -> None:
+def _apply(record: SourceRecord | NewRecord, item: _Parsed, now: datetime) -> None:
     normalized, match = item.record, item.match
     record.content_hash = item.content_hash
     record.payload = normalized.payload

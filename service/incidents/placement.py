@@ -3,6 +3,9 @@
 The decision for each report is merging.place_report (pure); this module loads the candidate
 incidents, applies the decision and writes each step to the ledger. It runs under the ledger
 lock, so two batches never both open an incident for the same problem.
+
+Decisions are made in memory and written afterwards in bulk: the incidents a pass opens go out in
+one insert, before anything that points at them (records, merged incidents) is written.
 """
 
 from __future__ import annotations
@@ -12,12 +15,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
-from sqlalchemy import and_, func, insert, inspect, or_, select, text, update
-from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import and_, inspect, or_, select, tuple_, update
 
+from service.db.bulk import insert_rows
 from service.db.database import UnitOfWork
+from service.db.ids import reserve_ids
 from service.feeds.models import SourceRecord
 from service.feeds.normalized import SEVERITIES
 from service.incidents.lifecycle import MERGED, OPEN_STATUSES
@@ -26,9 +30,43 @@ from service.incidents.models import Incident
 from service.incidents.projection import record_change
 from service.incidents.sla import SlaRule, compute_due_at, is_overdue
 from service.kit.clock import utcnow
-from service.registry.models import Entity
 
 METRES_PER_DEGREE_LAT = 111_320.0
+
+
+class PlacedRecord(Protocol):
+    """What placement reads of a record: a stored SourceRecord, or a new one about to be inserted."""
+
+    id: int
+    source: str
+    source_record_id: str
+    entity_id: str | None
+    category: str
+    occurred_at: datetime
+    lat: float | None
+    lng: float | None
+    title: str
+    address: str | None
+    severity: str
+    is_problem: bool
+    incident_id: int | None
+
+
+class PlacedEntity(Protocol):
+    """What an incident takes from its entity."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def address(self) -> str | None: ...
+    @property
+    def lat(self) -> float | None: ...
+    @property
+    def lng(self) -> float | None: ...
+    @property
+    def grid(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -56,11 +94,11 @@ class _Candidate:
         )
 
 
-def _location(record: SourceRecord) -> tuple[float, float] | None:
+def _location(record: PlacedRecord) -> tuple[float, float] | None:
     return None if record.lat is None or record.lng is None else (record.lat, record.lng)
 
 
-def report_facts(record: SourceRecord) -> ReportFacts:
+def report_facts(record: PlacedRecord) -> ReportFacts:
     return ReportFacts(str(record.id), record.entity_id, record.category, record.occurred_at, record.lat, record.lng)
 
 
@@ -80,20 +118,32 @@ class Placer:
         self._by_place: dict[str, list[_Candidate]] = defaultdict(list)
         self._loaded: dict[int, _Candidate] = {}
         self._free_ids: list[int] = []
-        self._unsaved: list[Incident] = []  # opened, not yet written: see _write_new_incidents
+        self._opened: list[Incident] = []  # not written yet: see _write
+        self._placed: list[PlacedRecord] = []  # records this placer put into an incident
+        self._moves: list[tuple[int, int]] = []  # (from, to): stored records to move, in order
 
-    async def place(self, records: Sequence[SourceRecord], entities: Mapping[str, Entity]) -> None:
-        """Attach each problem record to its incident; records are taken in time order."""
+    async def place(self, records: Sequence[PlacedRecord], entities: Mapping[str, PlacedEntity]) -> None:
+        """Attach each problem record to its incident; records are taken in time order.
+
+        Records may be new and not yet written: the caller inserts them afterwards, with the
+        incident_id set here.
+        """
         records = [r for r in records if r.is_problem]
         if not records:
             return
         await self._load_candidates(records)
         await self._reserve_ids(len(records))  # at most one new incident a record
-        for record in sorted(records, key=lambda r: (r.occurred_at, r.id)):
-            await self.place_one(record, entities.get(record.entity_id) if record.entity_id else None)
-        await self._write_new_incidents()
+        with self.uow.session.no_autoflush:  # nothing goes out before _write orders it
+            for record in sorted(records, key=lambda r: (r.occurred_at, r.id)):
+                await self.place_one(record, entities.get(record.entity_id) if record.entity_id else None)
+        await self._write()
 
-    async def place_one(self, record: SourceRecord, entity: Entity | None) -> Incident:
+    async def merge(self, absorbed: Incident, survivor: Incident, reason: str) -> None:
+        """Merge one stored incident into another (an operator's decision)."""
+        await self._merge(absorbed, survivor, reason)
+        await self._write()
+
+    async def place_one(self, record: PlacedRecord, entity: PlacedEntity | None) -> Incident:
         pool = self._pool(record)
         decision = place_report(report_facts(record), [c.facts() for c in pool], self.rules.merge)
         if decision.join is None:
@@ -101,25 +151,26 @@ class Placer:
         survivor = self._loaded[int(decision.join)]
         await self._attach(survivor, record)
         for other_id in decision.absorb:
-            await self.merge(self._loaded[int(other_id)], survivor, reason="a report links both")
+            await self._merge(self._loaded[int(other_id)], survivor, reason="a report links both")
         return survivor.incident
 
-    async def relocate(self, record: SourceRecord, entity: Entity, current: Incident | None) -> Incident:
+    async def relocate(self, record: PlacedRecord, entity: PlacedEntity, current: Incident | None) -> Incident:
         """Re-place a record an operator has just linked to ``entity``.
 
         Its incident (opened by place, for a record with no entity) either takes the entity as it
         is, or is merged into the entity's open incident that the record joins; an incident with
         other reports too gives this one up.
         """
-        incident = await self._relocate(record, entity, current)
-        await self._write_new_incidents()
+        await self._load_candidates([record])
+        await self._reserve_ids(1)
+        with self.uow.session.no_autoflush:
+            incident = await self._relocate(record, entity, current)
+        await self._write()
         return incident
 
-    async def _relocate(self, record: SourceRecord, entity: Entity, current: Incident | None) -> Incident:
+    async def _relocate(self, record: PlacedRecord, entity: PlacedEntity, current: Incident | None) -> Incident:
         if current is None or current.status not in OPEN_STATUSES:
-            await self._load_candidates([record])
             return await self.place_one(record, entity)
-        await self._load_candidates([record])
         pool = [c for c in self._pool(record) if c.incident.id != current.id]
         decision = place_report(report_facts(record), [c.facts() for c in pool], self.rules.merge)
         alone = current.report_count <= 1
@@ -139,9 +190,9 @@ class Placer:
             return current
         if decision.join is not None and alone:
             survivor = self._loaded[int(decision.join)]
-            await self.merge(current, survivor, reason="record linked to the entity by an operator")
+            await self._merge(current, survivor, reason="record linked to the entity by an operator")
             for other_id in decision.absorb:
-                await self.merge(self._loaded[int(other_id)], survivor, reason="a report links both")
+                await self._merge(self._loaded[int(other_id)], survivor, reason="a report links both")
             return survivor.incident
         current.report_count -= 1
         await record_change(
@@ -154,7 +205,7 @@ class Placer:
         record.incident_id = None
         return await self.place_one(record, entity)
 
-    def _pool(self, record: SourceRecord) -> list[_Candidate]:
+    def _pool(self, record: PlacedRecord) -> list[_Candidate]:
         if record.entity_id is not None:
             pool = self._by_entity.get((record.entity_id, record.category), [])
         else:
@@ -169,18 +220,13 @@ class Placer:
         else:
             self._by_place[incident.category].append(candidate)
 
-    async def _load_candidates(self, records: Iterable[SourceRecord]) -> None:
+    async def _load_candidates(self, records: Iterable[PlacedRecord]) -> None:
         """Open incidents that any of these records could join, with their reports' times and places."""
         entity_keys = {(r.entity_id, r.category) for r in records if r.entity_id is not None}
         placed = [r for r in records if r.entity_id is None and r.lat is not None and r.lng is not None]
         conditions = []
         if entity_keys:
-            conditions.append(
-                and_(
-                    Incident.entity_id.in_({e for e, _ in entity_keys}),
-                    Incident.category.in_({c for _, c in entity_keys}),
-                )
-            )
+            conditions.append(tuple_(Incident.entity_id, Incident.category).in_(sorted(entity_keys)))
         if placed:
             margin_lat = self.rules.merge.distance_m / METRES_PER_DEGREE_LAT
             lats = [r.lat for r in placed if r.lat is not None]
@@ -212,11 +258,7 @@ class Placer:
                 )
             )
         ).all()
-        new = [
-            i
-            for i in incidents
-            if i.id not in self._loaded and (i.entity_id is None or (i.entity_id, i.category) in entity_keys)
-        ]
+        new = [i for i in incidents if i.id not in self._loaded]
         if not new:
             return
         reports = await session.execute(
@@ -232,58 +274,39 @@ class Placer:
             self._remember(_Candidate(incident, by_incident.get(incident.id, [])))
 
     async def _reserve_ids(self, count: int) -> None:
-        """Take incident ids for ``count`` incidents in one query, so opening one costs no flush.
+        """Take incident ids up front, so opening an incident costs no statement of its own."""
+        self._free_ids = sorted([*self._free_ids, *await reserve_ids(self.uow.session, "incidents", count)],
+                                reverse=True)  # pop() hands out the lowest
 
-        Without this every new incident was flushed alone to learn its id (four statements each).
-        Ids a batch does not use are simply skipped, as a sequence skips them on rollback.
-        """
-        await self._write_new_incidents()
+    def _next_id(self) -> int:
+        return self._free_ids.pop()  # place and relocate reserve one for each incident they may open
+
+    async def _write(self) -> None:
+        """Write what the decisions left in memory: opened incidents first, then stored records moved
+        by merges. Changes to stored incidents go out with the session's next flush."""
         session = self.uow.session
-        if session.get_bind().dialect.name == "postgresql":
-            rows = await session.execute(
-                text("SELECT nextval(pg_get_serial_sequence('incidents', 'id')) FROM generate_series(1, :n)"),
-                {"n": count},
+        if self._opened:
+            columns = [attribute.key for attribute in inspect(Incident).column_attrs]
+            rows = [{key: getattr(incident, key) for key in columns} for incident in self._opened]
+            await insert_rows(session, "incidents", sorted(rows, key=lambda row: row["id"]))
+            self._opened.clear()
+        for gone, kept in self._moves:
+            # "fetch" brings the moved rows' ids back and updates just those records in the session;
+            # the default would test every record the session holds (thousands in a batch) one by one.
+            await session.execute(
+                update(SourceRecord)
+                .where(SourceRecord.incident_id == gone)
+                .values(incident_id=kept)
+                .execution_options(synchronize_session="fetch")
             )
-            ids = [row[0] for row in rows]
-        else:
-            # SQLite has one writer at a time, and every incident opened so far is written above.
-            highest = await session.scalar(select(func.max(Incident.id))) or 0
-            ids = list(range(highest + 1, highest + 1 + count))
-        self._free_ids = sorted([*self._free_ids, *ids], reverse=True)  # pop() hands out the lowest
+        self._moves.clear()
 
-    async def _next_id(self) -> int:
-        if not self._free_ids:
-            await self._reserve_ids(1)
-        return self._free_ids.pop()
-
-    async def _write_new_incidents(self) -> None:
-        """Insert the incidents opened since the last call, in one statement.
-
-        A record points at its incident by foreign key, and the session does not know to insert an
-        incident before updating the records that point at it (no relationship() tells it). So new
-        incidents stay out of the session until they are written here — before any query could
-        autoflush those records — and then join it as persistent, unchanged objects.
-        """
-        if not self._unsaved:
-            return
-        session = self.uow.session
-        columns = [attribute.key for attribute in inspect(Incident).column_attrs]
-        rows = [{key: getattr(incident, key) for key in columns} for incident in self._unsaved]
-        with session.no_autoflush:
-            await session.execute(insert(Incident), rows)
-        for incident, row in zip(self._unsaved, rows, strict=True):
-            for name, value in row.items():  # every column loaded: nothing may lazy-load in async code
-                set_committed_value(incident, name, value)
-            make_transient_to_detached(incident)
-            session.add(incident)
-        self._unsaved.clear()
-
-    async def _open(self, record: SourceRecord, entity: Entity | None) -> Incident:
+    async def _open(self, record: PlacedRecord, entity: PlacedEntity | None) -> Incident:
         now = utcnow()
         rule = self.rules.sla.get(record.category)
         due_at = compute_due_at(record.occurred_at, rule) if rule else None
         incident = Incident(
-            id=await self._next_id(),
+            id=self._next_id(),
             entity_id=entity.id if entity else None,
             entity_name=entity.name if entity else None,
             category=record.category,
@@ -304,15 +327,17 @@ class Placer:
             created_at=now,
             updated_at=now,
         )
-        self._unsaved.append(incident)
+        self._opened.append(incident)
         record.incident_id = incident.id
+        self._placed.append(record)
         self._remember(_Candidate(incident, [(record.occurred_at, _location(record))]))
         await record_change(self.uow, incident, "created", self.actor, _report_data(record))
         return incident
 
-    async def _attach(self, candidate: _Candidate, record: SourceRecord) -> None:
+    async def _attach(self, candidate: _Candidate, record: PlacedRecord) -> None:
         incident = candidate.incident
         record.incident_id = incident.id
+        self._placed.append(record)
         candidate.reports.append((record.occurred_at, _location(record)))
         incident.report_count += 1
         if record.source not in incident.sources:
@@ -322,20 +347,16 @@ class Placer:
         incident.severity = more_severe(incident.severity, record.severity)
         await record_change(self.uow, incident, "report_attached", self.actor, _report_data(record))
 
-    async def merge(self, absorbed: _Candidate | Incident, survivor: _Candidate | Incident, reason: str) -> None:
+    async def _merge(self, absorbed: _Candidate | Incident, survivor: _Candidate | Incident, reason: str) -> None:
         """Move every report of ``absorbed`` into ``survivor``; ``absorbed`` ends as merged."""
-        await self._write_new_incidents()  # the UPDATE below flushes records that may point at them
         source = absorbed if isinstance(absorbed, _Candidate) else self._loaded.get(absorbed.id) or _Candidate(absorbed)
         target = survivor if isinstance(survivor, _Candidate) else self._loaded.get(survivor.id) or _Candidate(survivor)
         gone, kept = source.incident, target.incident
-        # "fetch" brings the moved rows' ids back and updates just those records in the session;
-        # the default would test every record the session holds (thousands in a batch) one by one.
-        await self.uow.session.execute(
-            update(SourceRecord)
-            .where(SourceRecord.incident_id == gone.id)
-            .values(incident_id=kept.id)
-            .execution_options(synchronize_session="fetch")
-        )
+        for record in self._placed:
+            if record.incident_id == gone.id:
+                record.incident_id = kept.id
+        if all(incident is not gone for incident in self._opened):
+            self._moves.append((gone.id, kept.id))  # stored records may point at it
         target.reports.extend(source.reports)
         kept.report_count += gone.report_count
         kept.sources = sorted(set(kept.sources) | set(gone.sources))
@@ -356,7 +377,7 @@ class Placer:
         )
 
 
-def _report_data(record: SourceRecord) -> dict[str, object]:
+def _report_data(record: PlacedRecord) -> dict[str, object]:
     return {
         "record_id": record.id,
         "source": record.source,

@@ -9,8 +9,7 @@ from service.db.database import UnitOfWork
 from service.feeds.normalized import CATEGORIES
 from service.incidents.models import Incident
 from service.kit.clock import utcnow
-from service.ledger.models import LedgerEvent
-from service.ledger.service import append_event
+from service.ledger.service import AppendedEvent, append_event
 from service.webhooks.outbox import enqueue_status_change
 
 
@@ -50,7 +49,7 @@ async def record_change(
     actor: str,
     data: dict[str, Any],
     at: datetime | None = None,
-) -> LedgerEvent:
+) -> AppendedEvent:
     """Bump the incident's version and write the event with the state it leads to, in this transaction;
     departments with a webhook get the change through the outbox, committed with it."""
     incident.version = (incident.version or 0) + 1
@@ -60,5 +59,5 @@ async def record_change(
     event = await append_event(
         uow, type=type, actor=actor, incident_id=incident.id, data=data, incident=incident_as_dict(incident), at=at
     )
-    await enqueue_status_change(uow, incident, event)
+    enqueue_status_change(uow, incident, event)
     return event

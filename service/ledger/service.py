@@ -3,6 +3,9 @@
 Appends lock the single ledger_head row (SELECT … FOR UPDATE) and keep it until commit. Seq and
 hash are therefore handed out in commit order: a reader that sees seq N+1 always sees seq N, even
 with many concurrent writers on PostgreSQL. SQLite has one writer at a time anyway.
+
+A transaction's events are kept in memory as they are appended and written in one insert just
+before it commits: a batch of a thousand records appends a thousand events.
 """
 
 from __future__ import annotations
@@ -16,12 +19,31 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.db.bulk import insert_rows
 from service.db.database import UnitOfWork
 from service.kit.clock import utcnow
 from service.ledger.chain import ChainCheck, event_hash
 from service.ledger.models import LedgerEvent, LedgerHead
 
 VERIFY_CHUNK = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class AppendedEvent:
+    """An event appended in this transaction; the same fields as a LedgerEvent row."""
+
+    seq: int
+    incident_id: int | None
+    type: str
+    actor: str
+    at: datetime
+    data: dict[str, Any]
+    incident: dict[str, Any] | None
+    prev_hash: str
+    hash: str
+
+
+LedgerEntry = AppendedEvent | LedgerEvent
 
 
 async def lock_ledger(uow: UnitOfWork) -> None:
@@ -37,11 +59,13 @@ async def lock_ledger(uow: UnitOfWork) -> None:
     ).one()
     uow.ledger_locked = True
     uow.ledger_head = (row.seq, row.hash)
-    uow.before_commit(lambda: _store_head(uow))
+    uow.before_commit(lambda: _write_events(uow))
 
 
-async def _store_head(uow: UnitOfWork) -> None:
+async def _write_events(uow: UnitOfWork) -> None:
     if uow.new_events and uow.ledger_head is not None:
+        rows = [{name: getattr(event, name) for name in AppendedEvent.__slots__} for event in uow.new_events]
+        await insert_rows(uow.session, LedgerEvent.__tablename__, rows)
         seq, hash_ = uow.ledger_head
         await uow.session.execute(update(LedgerHead).where(LedgerHead.id == 1).values(seq=seq, hash=hash_))
 
@@ -55,8 +79,8 @@ async def append_event(
     data: dict[str, Any],
     incident: dict[str, Any] | None = None,
     at: datetime | None = None,
-) -> LedgerEvent:
-    """Append one event in this transaction; it becomes visible, and is published, at commit.
+) -> AppendedEvent:
+    """Append one event in this transaction; it is written, becomes visible and is published at commit.
 
     ``at`` defaults to now; an importer of earlier history passes when the step really happened.
     """
@@ -64,7 +88,7 @@ async def append_event(
     assert uow.ledger_head is not None
     prev_seq, prev_hash = uow.ledger_head
     seq, at = prev_seq + 1, at or utcnow()
-    event = LedgerEvent(
+    event = AppendedEvent(
         seq=seq,
         incident_id=incident_id,
         type=type,
@@ -75,7 +99,6 @@ async def append_event(
         prev_hash=prev_hash,
         hash=event_hash(prev_hash, seq, incident_id, type, actor, at, data, incident),
     )
-    uow.session.add(event)
     uow.ledger_head = (seq, event.hash)
     uow.new_events.append(event)
     return event
@@ -128,7 +151,7 @@ async def verify_ledger(session: AsyncSession) -> tuple[ChainCheck, LedgerPositi
     return check, position
 
 
-def event_message(event: LedgerEvent) -> dict[str, Any]:
+def event_message(event: LedgerEntry) -> dict[str, Any]:
     """The event as every client sees it (HTTP /events and the live stream)."""
     return {
         "seq": event.seq,

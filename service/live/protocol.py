@@ -15,8 +15,7 @@ from typing import Any
 import orjson
 
 from service.kit.canonical import canonical_json, dumps
-from service.ledger.models import LedgerEvent
-from service.ledger.service import event_message
+from service.ledger.service import LedgerEntry, event_message
 
 # Close codes.
 CLOSE_POLICY = 1008  # before accept: no valid credential (the handshake answers HTTP 403)
@@ -90,7 +89,7 @@ class LiveMessage:
         self._parsed = parsed
 
     @classmethod
-    def from_event(cls, event: LedgerEvent) -> LiveMessage:
+    def from_event(cls, event: LedgerEntry) -> LiveMessage:
         """Build from a ledger row (just appended, or read back to fill a gap)."""
         text = encode_event(event.seq, event_message(event), event.incident)
         return cls(event.seq, text, facets_of(event.incident), parsed=True)

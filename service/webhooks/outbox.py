@@ -10,7 +10,7 @@ from service.db.database import UnitOfWork
 from service.feeds.models import SourceRecord
 from service.incidents.models import Incident
 from service.kit.clock import utcnow
-from service.ledger.models import LedgerEvent
+from service.ledger.service import LedgerEntry
 from service.webhooks.models import OutboxMessage, Webhook
 
 # The events a department hears about: its record's incident changed status, was dispatched, or
@@ -25,7 +25,23 @@ def enqueued_in(uow: UnitOfWork) -> int:
     return int(uow.session.info.get(ENQUEUED_KEY, 0))
 
 
-def status_payload(incident: Incident, event: LedgerEvent, source: str, source_record_ids: list[str]) -> dict[str, Any]:
+def incident_status(incident: Incident) -> dict[str, Any]:
+    """The part of an incident a department hears about."""
+    return {
+        "id": incident.id,
+        "status": incident.status,
+        "category": incident.category,
+        "assignee": incident.assignee,
+        "due_at": incident.due_at.isoformat() if incident.due_at else None,
+        "merged_into": incident.merged_into,
+        "resolution_note": incident.resolution_note,
+        "updated_at": incident.updated_at.isoformat(),
+    }
+
+
+def status_payload(
+    status: dict[str, Any], event: LedgerEntry, source: str, source_record_ids: list[str]
+) -> dict[str, Any]:
     """What a department receives: no personal data, no other department's records."""
     return {
         "delivery_id": f"{event.seq}-{source}",
@@ -34,30 +50,30 @@ def status_payload(incident: Incident, event: LedgerEvent, source: str, source_r
         "at": event.at.isoformat(),
         "source": source,
         "source_record_ids": source_record_ids,
-        "incident": {
-            "id": incident.id,
-            "status": incident.status,
-            "category": incident.category,
-            "assignee": incident.assignee,
-            "due_at": incident.due_at.isoformat() if incident.due_at else None,
-            "merged_into": incident.merged_into,
-            "resolution_note": incident.resolution_note,
-            "updated_at": incident.updated_at.isoformat(),
-        },
+        "incident": status,
     }
 
 
-async def enqueue_status_change(uow: UnitOfWork, incident: Incident, event: LedgerEvent) -> int:
-    """One outbox message per department with a webhook and a record in this incident."""
+def enqueue_status_change(uow: UnitOfWork, incident: Incident, event: LedgerEntry) -> None:
+    """One outbox message per department with a webhook and a record in this incident.
+
+    The incident's state is taken now, as the event leaves it; its records are looked up just before
+    commit, once every record this transaction places has been written.
+    """
     if event.type not in NOTIFIED_EVENT_TYPES:
-        return 0
+        return
+    status = incident_status(incident)
+    uow.before_commit(lambda: _enqueue(uow, status, event))
+
+
+async def _enqueue(uow: UnitOfWork, status: dict[str, Any], event: LedgerEntry) -> None:
     session = uow.session
     hooks = {w.source for w in (await session.scalars(select(Webhook).where(Webhook.active))).all()}
     if not hooks:
-        return 0
+        return
     rows = await session.execute(
         select(SourceRecord.source, SourceRecord.source_record_id).where(
-            SourceRecord.incident_id == incident.id, SourceRecord.source.in_(hooks)
+            SourceRecord.incident_id == status["id"], SourceRecord.source.in_(hooks)
         )
     )
     by_source: dict[str, list[str]] = {}
@@ -65,7 +81,7 @@ async def enqueue_status_change(uow: UnitOfWork, incident: Incident, event: Ledg
         by_source.setdefault(source, []).append(source_record_id)
     now = utcnow()
     for source, record_ids in sorted(by_source.items()):
-        payload = status_payload(incident, event, source, sorted(record_ids))
+        payload = status_payload(status, event, source, sorted(record_ids))
         session.add(
             OutboxMessage(
                 delivery_id=payload["delivery_id"],
@@ -79,4 +95,3 @@ async def enqueue_status_change(uow: UnitOfWork, incident: Incident, event: Ledg
             )
         )
     session.info[ENQUEUED_KEY] = session.info.get(ENQUEUED_KEY, 0) + len(by_source)
-    return len(by_source)
