@@ -561,14 +561,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seed-batches", type=int, default=10, help="untimed batches that open incidents first")
     parser.add_argument("--batches", type=int, default=40, help="timed batches of 1,000 records")
-    parser.add_argument("--in-flight", type=int, default=4, help="batches on the wire at once")
+    parser.add_argument("--in-flight", type=int, help="batches on the wire at once (default: 4 a worker)")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--py-spy", type=Path, help="sample the workers with py-spy into this directory")
     args = parser.parse_args()
-    print(f"batch ingest through HTTP: arrays of 1,000 police/city records, PostgreSQL, {args.in_flight} in flight")
+    print("batch ingest through HTTP: arrays of 1,000 police/city records, PostgreSQL")
     for workers in args.workers:
+        in_flight = args.in_flight or 4 * workers
         profile_dir = args.py_spy / f"{workers}-workers" if args.py_spy else None
-        print_run(asyncio.run(run_batches(workers, args.seed_batches, args.batches, args.in_flight, profile_dir)))
+        print(f"  {in_flight} batches in flight")
+        print_run(asyncio.run(run_batches(workers, args.seed_batches, args.batches, in_flight, profile_dir)))
 
 
 if __name__ == "__main__":

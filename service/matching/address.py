@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from service.kit.text import remove_spaces, to_halfwidth
 
@@ -84,15 +84,17 @@ class ParsedAddress:
     lane: bool = False
     sub_number: int | None = None
     approximate: bool = False
+    # ``临汾路375`` for a house, ``临汾路380弄`` / ``临汾路380弄12`` for a lane; None otherwise.
+    # Computed once: matching reads it for every candidate.
+    key: str | None = field(init=False, compare=False)
 
-    @property
-    def key(self) -> str | None:
-        """``临汾路375`` for a house, ``临汾路380弄`` / ``临汾路380弄12`` for a lane; None otherwise."""
-        if self.road is None or self.number is None:
-            return None
-        if not self.lane:
-            return f"{self.road}{self.number}"
-        return f"{self.road}{self.number}弄{self.sub_number if self.sub_number is not None else ''}"
+    def __post_init__(self) -> None:
+        key = None
+        if self.road is not None and self.number is not None:
+            key = f"{self.road}{self.number}"
+            if self.lane:
+                key += f"弄{self.sub_number if self.sub_number is not None else ''}"
+        object.__setattr__(self, "key", key)
 
 
 _EMPTY = ParsedAddress(road=None, number=None)

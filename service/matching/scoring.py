@@ -13,6 +13,7 @@ shop), not values fitted to a sample.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from dataclasses import dataclass
 from enum import Enum
 
@@ -134,6 +135,7 @@ def logistic(log_odds: float) -> float:
     return odds / (1.0 + odds)
 
 
+@lru_cache(maxsize=65_536)  # pure, and the same pairs of names come up again and again
 def name_similarity(first: str, second: str) -> float:
     """0–100 similarity of two cleaned names, judged on what distinguishes them.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from service.kit.canonical import canonical_json
@@ -26,6 +26,7 @@ json_values = st.recursive(
 )
 
 
+@settings(max_examples=1000)
 @given(json_values)
 def test_matches_the_standard_library_for_any_json_value(value: object) -> None:
     assert canonical_json(value) == standard(value)
@@ -37,7 +38,7 @@ def test_floats_the_two_encoders_spell_differently() -> None:
 
 
 def test_values_orjson_refuses_take_the_standard_way() -> None:
-    for value in ({1: "a", 2: "b"}, {"big": 2**70}):
+    for value in ({1: "a", 2: "b"}, {"big": 2**70}, {"nan": float("nan"), "inf": [float("inf")]}):
         assert canonical_json(value) == standard(value)
 
 
