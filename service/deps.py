@@ -15,7 +15,9 @@ from service.errors import Forbidden, Unauthorized
 from service.state import AppState
 
 
-def get_state(request: Request) -> AppState:
+# Dependencies are async even when they do not await: FastAPI runs plain functions in a thread pool,
+# and those hops cost more than the rest of a small request.
+async def get_state(request: Request) -> AppState:
     state: AppState = request.app.state.cb
     return state
 
@@ -23,7 +25,7 @@ def get_state(request: Request) -> AppState:
 StateDep = Annotated[AppState, Depends(get_state)]
 
 
-def get_db(state: StateDep) -> Database:
+async def get_db(state: StateDep) -> Database:
     return state.db
 
 
@@ -45,10 +47,7 @@ async def get_caller(
 ) -> Caller:
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         raise Unauthorized()
-    async with state.db.session() as session:
-        caller = await identify(
-            session, credentials.credentials, state.signing_key, state.key_cache, hasher=state.hasher
-        )
+    caller = await identify(state.db, credentials.credentials, state.signing_key, state.key_cache, hasher=state.hasher)
     if caller is None:
         raise Unauthorized()
     return caller

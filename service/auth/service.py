@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.auth.models import KEY_ROLES, USER_ROLES, Principal
 from service.auth.secrets import DEFAULT_HASHER, hash_secret, new_api_key, split_api_key, verify_secret
 from service.auth.tokens import read_token
+from service.db.database import Database
 from service.errors import BadRequest, Conflict
 from service.kit.clock import utcnow
 
@@ -143,14 +144,17 @@ async def login(
 
 
 async def identify(
-    session: AsyncSession,
+    db: Database,
     token: str,
     signing_key: str,
     key_cache: KeyCache,
     purpose: str = "access",
     hasher: PasswordHasher = DEFAULT_HASHER,
 ) -> Caller | None:
-    """The caller behind a bearer token: an API key or a signed token of the given purpose."""
+    """The caller behind a bearer token: an API key or a signed token of the given purpose.
+
+    A key seen in the last minute is answered from the cache, without touching the database.
+    """
     parts = split_api_key(token)
     if parts is not None:
         if purpose != "access":
@@ -158,7 +162,8 @@ async def identify(
         cached = key_cache.get(token)
         if cached is not None:
             return cached
-        principal = await session.scalar(select(Principal).where(Principal.key_id == parts[0], Principal.active))
+        async with db.session() as session:
+            principal = await session.scalar(select(Principal).where(Principal.key_id == parts[0], Principal.active))
         if principal is None or not verify_secret(principal.secret_hash, parts[1], hasher):
             return None
         caller = caller_of(principal)
@@ -167,7 +172,8 @@ async def identify(
     claims = read_token(signing_key, token, purpose)
     if claims is None:
         return None
-    principal = await session.get(Principal, claims.principal_id)
+    async with db.session() as session:
+        principal = await session.get(Principal, claims.principal_id)
     if principal is None or not principal.active:
         return None
     return caller_of(principal)

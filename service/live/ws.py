@@ -53,13 +53,12 @@ async def authenticate(state: AppState, params: QueryParams) -> Caller | None:
     """The caller behind `ticket` (a ws ticket) or `token` (an API key, an access token, or a ticket)."""
     ticket, token = params.get("ticket"), params.get("token")
     attempts = [(ticket, "ws")] if ticket else [(token, "access"), (token, "ws")] if token else []
-    async with state.db.session() as session:
-        for credential, purpose in attempts:
-            assert credential is not None
-            caller = await identify(session, credential, state.signing_key, state.key_cache, purpose=purpose,
-                                    hasher=state.hasher)
-            if caller is not None:
-                return caller if caller.role in LIVE_ROLES else None
+    for credential, purpose in attempts:
+        assert credential is not None
+        caller = await identify(state.db, credential, state.signing_key, state.key_cache, purpose=purpose,
+                                hasher=state.hasher)
+        if caller is not None:
+            return caller if caller.role in LIVE_ROLES else None
     return None
 
 
