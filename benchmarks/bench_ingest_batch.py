@@ -2,8 +2,8 @@
 
     .venv/bin/python benchmarks/bench_ingest_batch.py [--batches N] [--in-flight C] [--workers 1 2]
 
-For each worker count: a fresh PostgreSQL database, `community-brain migrate`, the 850-entity
-sample register, department keys from `community-brain keys create`, and the real server
+For each worker count: a fresh PostgreSQL database (and Redis, with more than one worker),
+`community-brain migrate`, the 850-entity sample register, department keys from `community-brain keys create`, and the real server
 (`community-brain serve`) in a subprocess. The client — in this process, kept light: every body
 is serialised to bytes before the clock starts — pushes arrays of 1,000 police and city records
 in their native formats with unique ids. About 30 % of the problems fall within 72 h of an
@@ -48,6 +48,7 @@ from service.matching.geo import wgs84_to_gcj02  # noqa: E402
 
 TARGET_RECORDS_PER_S = 5000
 REGISTRY_CSV = REPO_ROOT / "service" / "demo" / "data" / "registry.csv"
+REDIS_URL = os.environ.get("CB_BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
 ADMIN_DSN = os.environ.get("CB_BENCH_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PYTHON = sys.executable
@@ -87,7 +88,9 @@ class BenchServer:
         return {
             **os.environ,
             "CB_DATABASE_URL": self.database_url,
-            "CB_REDIS_URL": "",
+            # Several workers run as in production, with Redis telling each the others' events;
+            # without it every worker would read all of them back from the ledger.
+            "CB_REDIS_URL": REDIS_URL if self.workers > 1 else "",
             "CB_DATA_DIR": str(self.workdir),
             "CB_SECRET_KEY": "bench-secret-key-of-at-least-32-bytes!",
             # The benchmark measures capacity, not the per-department rate policy.

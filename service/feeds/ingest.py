@@ -212,9 +212,11 @@ class IngestPipeline:
         for job in jobs:
             passes.setdefault((job.source, job.actor), []).extend(job.items)
         async with self.db.transaction() as uow:
+            # New records are built before the ledger lock: its wait is the one all workers share.
+            prepared = [await _prepare(uow, source, actor, items) for (source, actor), items in passes.items()]
             await lock_ledger(uow)  # serialise with other workers: record upserts, placement and events
-            for (source, actor), items in passes.items():
-                await store_and_place(uow, source, actor, items, self.rules)
+            for one_pass in prepared:
+                await store_and_place(uow, one_pass, self.rules)
 
 
 def _reset(result: ItemResult) -> None:
@@ -230,22 +232,55 @@ def _settle(job: _Job, exc: BaseException | None) -> None:
         job.done.set_exception(exc)
 
 
-async def store_and_place(
-    uow: UnitOfWork, source: str, actor: str, items: list[_Parsed], rules: PlacementRules
-) -> None:
-    """Upsert the records of one request and put new problems into incidents, in this transaction."""
+@dataclass
+class _Pass:
+    source: str
+    actor: str
+    items: list[_Parsed]
+    new_records: dict[str, NewRecord]  # by source_record_id: those not stored when the pass began
+
+
+async def _prepare(uow: UnitOfWork, source: str, actor: str, items: list[_Parsed]) -> _Pass:
+    """Build the rows of the records not stored yet (no lock needed: a record another worker stores
+    meanwhile makes the insert fail, and the group is retried)."""
     session = uow.session
     ids = {item.record.source_record_id for item in items}
-    existing: dict[str, SourceRecord | NewRecord] = {
-        r.source_record_id: r
-        for r in (
-            await session.scalars(
-                select(SourceRecord).where(SourceRecord.source == source, SourceRecord.source_record_id.in_(ids))
+    stored = set(
+        await session.scalars(
+            select(SourceRecord.source_record_id).where(
+                SourceRecord.source == source, SourceRecord.source_record_id.in_(ids)
             )
-        ).all()
-    }
-    new_ids = iter(await reserve_ids(session, "source_records", len(ids - existing.keys())))
-    new_records: list[NewRecord] = []
+        )
+    )
+    first_of_each: dict[str, _Parsed] = {}
+    for item in items:
+        if item.record.source_record_id not in stored:
+            first_of_each.setdefault(item.record.source_record_id, item)
+    new_ids = await reserve_ids(session, "source_records", len(first_of_each))
+    now = utcnow()
+    new_records: dict[str, NewRecord] = {}
+    for record_id, (source_record_id, item) in zip(new_ids, first_of_each.items(), strict=True):
+        record = NewRecord(record_id, source, source_record_id, now, now, item.record.occurred_at)
+        _apply(record, item, now)
+        new_records[source_record_id] = record
+    return _Pass(source, actor, items, new_records)
+
+
+async def store_and_place(uow: UnitOfWork, one_pass: _Pass, rules: PlacementRules) -> None:
+    """Upsert the records of one pass and put new problems into incidents, under the ledger lock."""
+    session = uow.session
+    source, actor, items = one_pass.source, one_pass.actor, one_pass.items
+    stored_ids = {item.record.source_record_id for item in items} - one_pass.new_records.keys()
+    existing: dict[str, SourceRecord | NewRecord] = {}
+    if stored_ids:
+        existing.update(
+            (r.source_record_id, r)
+            for r in await session.scalars(
+                select(SourceRecord).where(
+                    SourceRecord.source == source, SourceRecord.source_record_id.in_(stored_ids)
+                )
+            )
+        )
     revisions: list[dict[str, Any]] = []
     to_place: list[SourceRecord | NewRecord] = []
     placing: set[int] = set()  # id() of the records in to_place
@@ -254,11 +289,7 @@ async def store_and_place(
     for item in items:
         record = existing.get(item.record.source_record_id)
         if record is None:
-            record = NewRecord(
-                next(new_ids), source, item.record.source_record_id, now, now, item.record.occurred_at
-            )
-            _apply(record, item, now)
-            new_records.append(record)
+            record = one_pass.new_records[item.record.source_record_id]
             existing[record.source_record_id] = record
             item.result.status = "created"
             placing.add(id(record))
@@ -295,7 +326,7 @@ async def store_and_place(
         )
     }
     await Placer(uow, rules, actor).place(to_place, entities)
-    await insert_rows(session, "source_records", [record.row() for record in new_records])
+    await insert_rows(session, "source_records", [record.row() for record in one_pass.new_records.values()])
     await insert_rows(session, "source_record_revisions", revisions)
 
     for record, previous_status in updated_attached:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import and_, inspect, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, and_, inspect, or_, select, tuple_, update
 
 from service.db.bulk import insert_rows
 from service.db.database import UnitOfWork
@@ -224,7 +224,7 @@ class Placer:
         """Open incidents that any of these records could join, with their reports' times and places."""
         entity_keys = {(r.entity_id, r.category) for r in records if r.entity_id is not None}
         placed = [r for r in records if r.entity_id is None and r.lat is not None and r.lng is not None]
-        conditions = []
+        conditions: list[ColumnElement[bool]] = []
         if entity_keys:
             conditions.append(tuple_(Incident.entity_id, Incident.category).in_(sorted(entity_keys)))
         if placed:
