@@ -47,24 +47,24 @@ class ChainCheck:
         for row in rows:
             self.events += 1
             if row.seq != self.last_seq + 1:
-                self._problem(f"seq {row.seq} follows seq {self.last_seq}: events are missing or reordered")
+                self.problem(f"seq {row.seq} follows seq {self.last_seq}: events are missing or reordered")
             if row.prev_hash != self.last_hash:
-                self._problem(f"seq {row.seq}: prev_hash does not match the hash of the event before it")
+                self.problem(f"seq {row.seq}: prev_hash does not match the hash of the event before it")
             expected = event_hash(
                 row.prev_hash, row.seq, row.incident_id, row.type, row.actor, row.at, row.data, row.incident
             )
             if row.hash != expected:
-                self._problem(f"seq {row.seq}: content does not match its hash (edited)")
+                self.problem(f"seq {row.seq}: content does not match its hash (edited)")
             self.last_seq, self.last_hash = row.seq, row.hash
 
     def finish(self, head_seq: int, head_hash: str) -> None:
         if (head_seq, head_hash) != (self.last_seq, self.last_hash):
-            self._problem(f"the ledger head says seq {head_seq}, the chain ends at seq {self.last_seq}")
+            self.problem(f"the ledger head says seq {head_seq}, the chain ends at seq {self.last_seq}")
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
-    def _problem(self, text: str) -> None:
+    def problem(self, text: str) -> None:
         if len(self.problems) < 20:
             self.problems.append(text)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.bulk import insert_rows
@@ -132,14 +132,18 @@ async def start_new_epoch(uow: UnitOfWork) -> tuple[str, str]:
 
 
 async def verify_ledger(session: AsyncSession) -> tuple[ChainCheck, LedgerPosition]:
-    """Walk the whole chain in seq order; report edits, deletions and reorderings."""
+    """Walk the chain in seq order up to the head as it was when the walk began; report edits,
+    deletions and reorderings. Events committed meanwhile are left for the next walk."""
     position = await ledger_position(session)
     check = ChainCheck()
     after = 0
     while True:
         rows = (
             await session.scalars(
-                select(LedgerEvent).where(LedgerEvent.seq > after).order_by(LedgerEvent.seq).limit(VERIFY_CHUNK)
+                select(LedgerEvent)
+                .where(LedgerEvent.seq > after, LedgerEvent.seq <= position.seq)
+                .order_by(LedgerEvent.seq)
+                .limit(VERIFY_CHUNK)
             )
         ).all()
         if not rows:
@@ -148,6 +152,10 @@ async def verify_ledger(session: AsyncSession) -> tuple[ChainCheck, LedgerPositi
         after = rows[-1].seq
         session.expunge_all()
     check.finish(position.seq, position.hash)
+    beyond = await session.scalar(select(func.max(LedgerEvent.seq)))
+    # Events past the head are normal while others write (the head moves with them), not otherwise.
+    if beyond is not None and beyond > position.seq and beyond > (await ledger_position(session)).seq:
+        check.problem(f"events up to seq {beyond} lie beyond the ledger head")
     return check, position
 
 

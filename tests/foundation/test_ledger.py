@@ -7,9 +7,11 @@ import random
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import insert, text
 
-from service.ledger.service import append_event, events_after, verify_ledger
+from service.kit.clock import utcnow
+from service.ledger.models import LedgerEvent
+from service.ledger.service import append_event, events_after, ledger_position, verify_ledger
 from service.state import AppState
 from tests.conftest import Principals
 
@@ -92,3 +94,42 @@ async def test_concurrent_writers_never_let_a_reader_skip(state: AppState) -> No
     await reading
     assert seen == list(range(1, writers * per_writer + 1))
     assert (await _verify(state))[0]
+
+
+@pytest.mark.postgres
+async def test_verify_while_others_write_finds_nothing_wrong(state: AppState) -> None:
+    """Events committed during a walk lie past the head it started from; they are not a break."""
+    if state.db.is_sqlite:
+        pytest.skip("SQLite has one writer at a time")
+    writing = True
+
+    async def writer() -> None:
+        while writing:
+            async with state.db.transaction() as uow:
+                for i in range(20):
+                    await append_event(uow, type="note_added", actor="w", incident_id=None, data={"i": i})
+
+    writers = [asyncio.create_task(writer()) for _ in range(4)]
+    try:
+        for _ in range(15):
+            ok, problems = await _verify(state)
+            assert ok, problems
+    finally:
+        writing = False
+        await asyncio.gather(*writers)
+
+
+async def test_an_event_beyond_the_head_is_reported(state: AppState) -> None:
+    async with state.db.transaction() as uow:
+        await append_event(uow, type="note_added", actor="w", incident_id=None, data={})
+    async with state.db.session() as session:
+        head = await ledger_position(session)
+    async with state.db.transaction() as uow:
+        await uow.session.execute(
+            insert(LedgerEvent).values(
+                seq=head.seq + 1, incident_id=None, type="note_added", actor="forger", at=utcnow(),
+                data={}, incident=None, prev_hash="0" * 64, hash="0" * 64,
+            )
+        )
+    ok, problems = await _verify(state)
+    assert not ok and any("beyond the ledger head" in p for p in problems)
