@@ -33,6 +33,16 @@ _HEADER_SEARCH_ROWS = 10
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the old binary .xls
+# Files people attach by mistake, by their first bytes.
+_OTHER_FORMATS = (
+    (b"%PDF", "a PDF document"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"Rar!", "a RAR archive"),
+    (b"7z\xbc\xaf", "a 7-Zip archive"),
+)
 _INVISIBLE = "\ufeff\u200b\u200c\u200d\u2060"  # BOM and zero-width characters that survive strip()
 _FORMULA_STARTS = "=+-@\t\r"
 
@@ -187,6 +197,11 @@ def _detect_kind(data: bytes, filename: str, content_type: str | None) -> str:
         return "xlsx"
     if data.startswith(_OLE_MAGIC):
         raise FileFormatError("old Excel .xls files are not supported: save the sheet as .xlsx or CSV")
+    for magic, what in _OTHER_FORMATS:
+        if data.startswith(magic):
+            raise FileFormatError(f"this is {what}, not CSV or XLSX")
+    if b"\x00" in data[:4096] and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise FileFormatError("this is a binary file, not CSV or XLSX")
     if name.endswith((".xlsx", ".xlsm")) or "spreadsheetml" in ctype:
         raise FileFormatError(f"{filename or 'the file'} is named as an XLSX workbook but is not one")
     if data.lstrip(codecs.BOM_UTF8 + b" \t\r\n")[:1] == b"<":

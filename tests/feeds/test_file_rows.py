@@ -115,7 +115,7 @@ def test_a_bom_file_with_a_bad_byte_names_the_line() -> None:
 
 
 def test_binary_junk_is_refused() -> None:
-    with pytest.raises(FileFormatError, match="line 1"):
+    with pytest.raises(FileFormatError, match="a binary file, not CSV or XLSX"):
         read_rows(b"\x00\x81\xff" * 50, "export.csv", None)
 
 
@@ -215,6 +215,10 @@ def test_a_header_without_rows() -> None:
             "line 3: a quoted field that starts on this line is never closed",
         ),
         (b"a,b\n1," + b"x" * 200_000 + b"\n", "x.csv", "line 2: not readable as CSV"),
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "report.pdf", "this is a PDF document, not CSV or XLSX"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "photo.csv", "this is a PNG image, not CSV or XLSX"),
+        (b"\xff\xd8\xff\xe0\x00\x10JFIF", "x.csv", "a JPEG image"),
+        (b"\x00\x01\x02binary", "x.csv", "a binary file, not CSV or XLSX"),
     ],
 )
 def test_unreadable_files(data: bytes, filename: str, message: str) -> None:
