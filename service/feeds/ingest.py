@@ -284,7 +284,8 @@ async def store_and_place(uow: UnitOfWork, one_pass: _Pass, rules: PlacementRule
     revisions: list[dict[str, Any]] = []
     to_place: list[SourceRecord | NewRecord] = []
     placing: set[int] = set()  # id() of the records in to_place
-    updated_attached: list[tuple[SourceRecord | NewRecord, str | None]] = []
+    # (record, its status before, whether its entity, category or time changed)
+    updated_attached: list[tuple[SourceRecord | NewRecord, str | None, bool]] = []
     now = utcnow()
     for item in items:
         record = existing.get(item.record.source_record_id)
@@ -307,11 +308,13 @@ async def store_and_place(uow: UnitOfWork, one_pass: _Pass, rules: PlacementRule
                 }
             )
             previous_status = record.status_text
+            previous_place = (record.entity_id, record.category, record.occurred_at)
             _apply(record, item, now)
             record.revision += 1
             item.result.status = "updated"
             if record.incident_id is not None:
-                updated_attached.append((record, previous_status))
+                moved = record.is_problem and previous_place != (record.entity_id, record.category, record.occurred_at)
+                updated_attached.append((record, previous_status, moved))
             elif id(record) not in placing:  # a record is placed once, in its final state
                 placing.add(id(record))
                 to_place.append(record)  # e.g. an inspection now found wanting
@@ -329,7 +332,7 @@ async def store_and_place(uow: UnitOfWork, one_pass: _Pass, rules: PlacementRule
     await insert_rows(session, "source_records", [record.row() for record in one_pass.new_records.values()])
     await insert_rows(session, "source_record_revisions", revisions)
 
-    for record, previous_status in updated_attached:
+    for record, previous_status, moved in updated_attached:
         incident = await session.get(Incident, record.incident_id)
         if incident is not None:
             await record_change(
@@ -346,6 +349,11 @@ async def store_and_place(uow: UnitOfWork, one_pass: _Pass, rules: PlacementRule
                     "previous_status_text": previous_status,
                 },
             )
+            if moved and isinstance(record, SourceRecord):  # it may belong in another incident now
+                entity = await session.get(Entity, record.entity_id) if record.entity_id else None
+                await Placer(uow, rules, actor).relocate(
+                    record, entity, incident, change="report_revised", reason="revised by its department"
+                )
     for item in items:
         record = existing[item.record.source_record_id]
         item.result.record_id = record.id

@@ -27,6 +27,8 @@ async def link_record_to_entity(
     record.entity_id, record.match_method, record.match_score = entity.id, "operator", 1.0
     if record.is_problem:
         current = await session.get(Incident, record.incident_id) if record.incident_id else None
-        await Placer(uow, rules, actor).relocate(record, entity, current)
+        await Placer(uow, rules, actor).relocate(
+            record, entity, current, change="entity_linked", reason="record linked to the entity by an operator"
+        )
     await session.flush()
     return record, entity

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import ColumnElement, and_, inspect, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, and_, func, inspect, or_, select, tuple_, update
 
 from service.db.bulk import insert_rows
 from service.db.database import UnitOfWork
@@ -154,56 +154,85 @@ class Placer:
             await self._merge(self._loaded[int(other_id)], survivor, reason="a report links both")
         return survivor.incident
 
-    async def relocate(self, record: PlacedRecord, entity: PlacedEntity, current: Incident | None) -> Incident:
-        """Re-place a record an operator has just linked to ``entity``.
+    async def relocate(
+        self,
+        record: PlacedRecord,
+        entity: PlacedEntity | None,
+        current: Incident | None,
+        *,
+        change: str,
+        reason: str,
+    ) -> Incident:
+        """Re-place a stored record whose entity, category or time has changed: an operator linked
+        it (``change`` "entity_linked"), or its department revised it ("report_revised").
 
-        Its incident (opened by place, for a record with no entity) either takes the entity as it
-        is, or is merged into the entity's open incident that the record joins; an incident with
-        other reports too gives this one up.
+        An incident holding only this report is changed in place, or merged into the open incident
+        the record now joins; an incident with other reports too gives this one up.
         """
         await self._load_candidates([record])
         await self._reserve_ids(1)
         with self.uow.session.no_autoflush:
-            incident = await self._relocate(record, entity, current)
+            incident = await self._relocate(record, entity, current, change, reason)
         await self._write()
         return incident
 
-    async def _relocate(self, record: PlacedRecord, entity: PlacedEntity, current: Incident | None) -> Incident:
+    async def _relocate(
+        self, record: PlacedRecord, entity: PlacedEntity | None, current: Incident | None, change: str, reason: str
+    ) -> Incident:
         if current is None or current.status not in OPEN_STATUSES:
             return await self.place_one(record, entity)
         pool = [c for c in self._pool(record) if c.incident.id != current.id]
         decision = place_report(report_facts(record), [c.facts() for c in pool], self.rules.merge)
         alone = current.report_count <= 1
         if decision.join is None and alone:
-            current.entity_id, current.entity_name = entity.id, entity.name
-            current.address = entity.address or current.address
-            if entity.lat is not None and entity.lng is not None:
-                current.lat, current.lng = entity.lat, entity.lng
-            current.grid = entity.grid
+            self._take_facts(current, record, entity)
             await record_change(
                 self.uow,
                 current,
-                "entity_linked",
+                change,
                 self.actor,
-                {"entity_id": entity.id, "record_id": record.id},
+                {"entity_id": record.entity_id, "record_id": record.id, "category": record.category},
             )
             return current
         if decision.join is not None and alone:
             survivor = self._loaded[int(decision.join)]
-            await self._merge(current, survivor, reason="record linked to the entity by an operator")
+            await self._merge(current, survivor, reason=reason)
             for other_id in decision.absorb:
                 await self._merge(self._loaded[int(other_id)], survivor, reason="a report links both")
             return survivor.incident
-        current.report_count -= 1
-        await record_change(
-            self.uow,
-            current,
-            "report_detached",
-            self.actor,
-            {"record_id": record.id, "reason": "linked to another entity by an operator"},
-        )
-        record.incident_id = None
+        await self._detach(current, record, reason)
         return await self.place_one(record, entity)
+
+    def _take_facts(self, incident: Incident, record: PlacedRecord, entity: PlacedEntity | None) -> None:
+        """An incident of one report follows that report: its entity, category, place and time."""
+        incident.entity_id = entity.id if entity else None
+        incident.entity_name = entity.name if entity else None
+        incident.address = (entity.address if entity and entity.address else None) or record.address
+        located = entity is not None and entity.lat is not None and entity.lng is not None
+        incident.lat = entity.lat if located and entity else record.lat
+        incident.lng = entity.lng if located and entity else record.lng
+        incident.grid = entity.grid if entity else None
+        if incident.category != record.category:
+            rule = self.rules.sla.get(record.category)
+            incident.due_at = compute_due_at(record.occurred_at, rule) if rule else None
+            incident.overdue = is_overdue(incident.due_at, utcnow())
+        incident.category, incident.severity, incident.title = record.category, record.severity, record.title[:300]
+        incident.first_reported_at = incident.last_reported_at = record.occurred_at
+
+    async def _detach(self, incident: Incident, record: PlacedRecord, reason: str) -> None:
+        others = (
+            await self.uow.session.execute(
+                select(func.min(SourceRecord.occurred_at), func.max(SourceRecord.occurred_at)).where(
+                    SourceRecord.incident_id == incident.id, SourceRecord.id != record.id
+                )
+            )
+        ).one()
+        incident.report_count -= 1
+        if others[0] is not None:
+            incident.first_reported_at, incident.last_reported_at = others[0], others[1]
+        data = {"record_id": record.id, "reason": reason}
+        await record_change(self.uow, incident, "report_detached", self.actor, data)
+        record.incident_id = None
 
     def _pool(self, record: PlacedRecord) -> list[_Candidate]:
         if record.entity_id is not None:

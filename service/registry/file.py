@@ -27,6 +27,7 @@ EVENT_TITLES = {
     "absorbed": "合并问题",
     "entity_linked": "关联主体",
     "report_detached": "报告移出",
+    "report_revised": "报告修订后重新归并",
 }
 
 

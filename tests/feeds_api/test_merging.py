@@ -245,3 +245,40 @@ async def test_every_step_is_in_the_ledger_with_the_incidents_state(
     final = await incident(client, principals.operator, incident_id)
     assert {k: final[k] for k in events[-1]["incident"]} == events[-1]["incident"]
     assert [e["seq"] for e in final["events"]] == [e["seq"] for e in events]
+
+
+async def test_a_revision_that_changes_the_category_moves_the_report(
+    client: httpx.AsyncClient, principals: Principals
+) -> None:
+    """A department corrects a call's category: the report leaves its incident for the right one."""
+    entity = ENTITIES[1]
+    [noise] = await push_ok(client, principals.police, "police", call_at(entity, "N1", 0))
+    [second] = await push_ok(client, principals.police, "police", call_at(entity, "N2", 2))
+    [fire] = await push_ok(client, principals.police, "police", call_at(entity, "F1", 1, code="0402"))
+    assert second["incident_id"] == noise["incident_id"] != fire["incident_id"]
+
+    # N2 was a fire hazard all along.
+    [revised] = await push_ok(client, principals.police, "police", call_at(entity, "N2", 2, code="0402"))
+    assert revised["status"] == "updated" and revised["incident_id"] == fire["incident_id"]
+    left = await incident(client, principals.operator, noise["incident_id"])
+    joined = await incident(client, principals.operator, fire["incident_id"])
+    assert [r["source_record_id"] for r in left["records"]] == ["N1"] and left["report_count"] == 1
+    assert left["last_reported_at"] == left["first_reported_at"]
+    assert sorted(r["source_record_id"] for r in joined["records"]) == ["F1", "N2"] and joined["report_count"] == 2
+
+
+async def test_a_revision_of_a_lone_report_changes_its_incident_or_merges_it(
+    client: httpx.AsyncClient, principals: Principals
+) -> None:
+    entity = ENTITIES[2]
+    [alone] = await push_ok(client, principals.police, "police", call_at(entity, "L1", 0))
+    [revised] = await push_ok(client, principals.police, "police", call_at(entity, "L1", 0, code="0402"))
+    assert revised["incident_id"] == alone["incident_id"]  # the incident follows its only report
+    changed = await incident(client, principals.operator, alone["incident_id"])
+    assert changed["category"] == "fire" and changed["report_count"] == 1
+
+    [noise] = await push_ok(client, principals.police, "police", call_at(entity, "L2", 5))
+    [back] = await push_ok(client, principals.police, "police", call_at(entity, "L1", 0))  # noise after all
+    assert back["incident_id"] == noise["incident_id"]  # joins L2's incident: its own is merged into it
+    merged = await incident(client, principals.operator, alone["incident_id"])
+    assert merged["status"] == "merged" and merged["merged_into"] == noise["incident_id"]
