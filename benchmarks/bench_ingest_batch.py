@@ -4,11 +4,11 @@
 
 For each worker count: a fresh PostgreSQL database (and Redis, with more than one worker),
 `community-brain migrate`, the 850-entity sample register, department keys from
-`community-brain keys create`, and the real server (`community-brain serve`) in a subprocess. The client — in this process, kept light: every body
-is serialised to bytes before the clock starts — pushes arrays of 1,000 police and city records
-in their native formats with unique ids. About 30 % of the problems fall within 72 h of an
-earlier report of the same entity and category, so they join (merge into) an existing incident;
-the rest open incidents of their own. Prints records/s over the timed phase.
+`community-brain keys create`, and the real server (`community-brain serve`) in a subprocess.
+The client — in this process, kept light: every body is serialised to bytes before the clock
+starts — pushes arrays of 1,000 police and city records in their native formats with unique ids.
+About 30 % of the problems fall within 72 h of an earlier report of the same entity and category,
+so they join (merge into) an existing incident; the rest open incidents of their own. Prints records/s over the timed phase.
 
 This module also holds the harness bench_ingest_single.py uses (BenchServer, RecordFactory).
 """
