@@ -8,7 +8,8 @@ For each worker count: a fresh PostgreSQL database (and Redis, with more than on
 The client — in this process, kept light: every body is serialised to bytes before the clock
 starts — pushes arrays of 1,000 police and city records in their native formats with unique ids.
 About 30 % of the problems fall within 72 h of an earlier report of the same entity and category,
-so they join (merge into) an existing incident; the rest open incidents of their own. Prints records/s over the timed phase.
+so they join (merge into) an existing incident; the rest open incidents of their own. Prints
+records/s over the timed phase.
 
 This module also holds the harness bench_ingest_single.py uses (BenchServer, RecordFactory).
 """
