@@ -37,6 +37,10 @@ from service.registry.models import Entity
 log = logging.getLogger(__name__)
 
 MAX_GROUP_RECORDS = 2000
+# Records parsed or matched between two chances for other tasks to run (about 10 ms of work). The
+# writer holds the ledger lock across its awaits: a long stretch of parsing on this worker's loop
+# would keep every other worker waiting for it.
+SLICE = 64
 
 
 @dataclass
@@ -139,6 +143,21 @@ def parse_items(
     return results, accepted
 
 
+async def parse_in_slices(
+    adapters: AdapterRegistry, source: str, items: Sequence[tuple[int, Any]]
+) -> tuple[list[ItemResult], list[tuple[ItemResult, NormalizedRecord]]]:
+    """parse_items for a request's worth, letting other tasks run between slices (see SLICE)."""
+    results: list[ItemResult] = []
+    accepted: list[tuple[ItemResult, NormalizedRecord]] = []
+    for start in range(0, len(items), SLICE):
+        if start:
+            await asyncio.sleep(0)
+        slice_results, slice_accepted = parse_items(adapters, source, items[start : start + SLICE])
+        results.extend(slice_results)
+        accepted.extend(slice_accepted)
+    return results, accepted
+
+
 class IngestPipeline:
     """The one writer of department records in this worker (group commit)."""
 
@@ -165,10 +184,14 @@ class IngestPipeline:
         if self.resolver.refresh_due():  # most requests need no session for it
             async with self.db.session() as session:
                 await self.resolver.refresh(session)
-        parsed = [
-            _Parsed(result, record, self.resolver.match(record), sha256_hex(canonical_json(record.payload)))
-            for result, record in accepted
-        ]
+        parsed: list[_Parsed] = []
+        for start in range(0, len(accepted), SLICE):
+            if start:
+                await asyncio.sleep(0)
+            parsed.extend(
+                _Parsed(result, record, self.resolver.match(record), sha256_hex(canonical_json(record.payload)))
+                for result, record in accepted[start : start + SLICE]
+            )
         job = _Job(source, actor, parsed, asyncio.get_running_loop().create_future())
         await self._queue.put(job)
         await job.done

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.errors import BadRequest, NotFound, PayloadTooLarge, Unprocessable, UnsupportedMediaType
 from service.feeds.files import FileFormatError, read_rows
-from service.feeds.ingest import ItemResult, parse_items
+from service.feeds.ingest import ItemResult, parse_in_slices
 from service.feeds.models import SourceRecord
 from service.feeds.schemas import CandidateOut, IngestReport, IngestSummary, ItemResultOut, RecordOut
 from service.registry.models import Entity
@@ -33,9 +33,9 @@ def decode_json_body(body: bytes, content_type: str | None) -> Any:
     try:
         value = orjson.loads(text)  # rejects NaN and Infinity, which are not JSON
     except json.JSONDecodeError as exc:
+        if "depth limit" in exc.msg:  # orjson stops at 1,024 levels
+            raise BadRequest(f"the JSON is nested deeper than {MAX_JSON_DEPTH} levels") from None
         raise BadRequest(f"the body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
-    except RecursionError:
-        raise BadRequest(f"the JSON is nested deeper than {MAX_JSON_DEPTH} levels") from None
     if _depth(value) > MAX_JSON_DEPTH:
         raise BadRequest(f"the JSON is nested deeper than {MAX_JSON_DEPTH} levels")
     return value
@@ -82,7 +82,7 @@ async def ingest_push(state: AppState, source: str, actor: str, payload: Any) ->
         raise PayloadTooLarge(f"at most {limit} records per request; this one has {len(items)}")
     if not items:
         raise Unprocessable("the array is empty", [{"field": "body", "reason": "no records"}])
-    results, accepted = parse_items(state.adapters, source, list(enumerate(items)))
+    results, accepted = await parse_in_slices(state.adapters, source, list(enumerate(items)))
     await state.ingest.submit(source, actor, accepted)
     _count(state, source, results)
     return report(results, by_line=False)
@@ -100,7 +100,7 @@ async def ingest_file(
         if exc.line_number:
             details[0]["line"] = str(exc.line_number)
         raise Unprocessable(f"the file cannot be read: {exc}", details) from None
-    results, accepted = parse_items(state.adapters, source, list(rows))
+    results, accepted = await parse_in_slices(state.adapters, source, list(rows))
     for problem in rows.malformed_rows:
         results.append(ItemResult(problem.line_number, None, errors=[{"field": "(row)", "reason": problem.reason}]))
     results.sort(key=lambda r: r.position)
