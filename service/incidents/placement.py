@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import ColumnElement, and_, func, inspect, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, tuple_, update
 
 from service.db.bulk import insert_rows
 from service.db.database import UnitOfWork
@@ -26,7 +26,7 @@ from service.feeds.models import SourceRecord
 from service.feeds.normalized import SEVERITIES
 from service.incidents.lifecycle import MERGED, OPEN_STATUSES
 from service.incidents.merging import IncidentFacts, MergeSettings, ReportFacts, place_report
-from service.incidents.models import Incident
+from service.incidents.models import Incident, IncidentState, NewIncident
 from service.incidents.projection import record_change
 from service.incidents.sla import SlaRule, compute_due_at, is_overdue
 from service.kit.clock import utcnow
@@ -77,7 +77,7 @@ class PlacementRules:
 
 @dataclass
 class _Candidate:
-    incident: Incident
+    incident: IncidentState
     reports: list[tuple[datetime, tuple[float, float] | None]] = field(default_factory=list)
 
     def facts(self) -> IncidentFacts:
@@ -118,7 +118,7 @@ class Placer:
         self._by_place: dict[str, list[_Candidate]] = defaultdict(list)
         self._loaded: dict[int, _Candidate] = {}
         self._free_ids: list[int] = []
-        self._opened: list[Incident] = []  # not written yet: see _write
+        self._opened: list[NewIncident] = []  # not written yet: see _write
         self._placed: list[PlacedRecord] = []  # records this placer put into an incident
         self._moves: list[tuple[int, int]] = []  # (from, to): stored records to move, in order
 
@@ -143,7 +143,7 @@ class Placer:
         await self._merge(absorbed, survivor, reason)
         await self._write()
 
-    async def place_one(self, record: PlacedRecord, entity: PlacedEntity | None) -> Incident:
+    async def place_one(self, record: PlacedRecord, entity: PlacedEntity | None) -> IncidentState:
         pool = self._pool(record)
         decision = place_report(report_facts(record), [c.facts() for c in pool], self.rules.merge)
         if decision.join is None:
@@ -162,7 +162,7 @@ class Placer:
         *,
         change: str,
         reason: str,
-    ) -> Incident:
+    ) -> IncidentState:
         """Re-place a stored record whose entity, category or time has changed: an operator linked
         it (``change`` "entity_linked"), or its department revised it ("report_revised").
 
@@ -178,7 +178,7 @@ class Placer:
 
     async def _relocate(
         self, record: PlacedRecord, entity: PlacedEntity | None, current: Incident | None, change: str, reason: str
-    ) -> Incident:
+    ) -> IncidentState:
         if current is None or current.status not in OPEN_STATUSES:
             return await self.place_one(record, entity)
         pool = [c for c in self._pool(record) if c.incident.id != current.id]
@@ -315,8 +315,7 @@ class Placer:
         by merges. Changes to stored incidents go out with the session's next flush."""
         session = self.uow.session
         if self._opened:
-            columns = [attribute.key for attribute in inspect(Incident).column_attrs]
-            rows = [{key: getattr(incident, key) for key in columns} for incident in self._opened]
+            rows = [incident.row() for incident in self._opened]
             await insert_rows(session, "incidents", sorted(rows, key=lambda row: row["id"]))
             self._opened.clear()
         for gone, kept in self._moves:
@@ -330,11 +329,11 @@ class Placer:
             )
         self._moves.clear()
 
-    async def _open(self, record: PlacedRecord, entity: PlacedEntity | None) -> Incident:
+    async def _open(self, record: PlacedRecord, entity: PlacedEntity | None) -> NewIncident:
         now = utcnow()
         rule = self.rules.sla.get(record.category)
         due_at = compute_due_at(record.occurred_at, rule) if rule else None
-        incident = Incident(
+        incident = NewIncident(
             id=self._next_id(),
             entity_id=entity.id if entity else None,
             entity_name=entity.name if entity else None,
@@ -376,7 +375,9 @@ class Placer:
         incident.severity = more_severe(incident.severity, record.severity)
         await record_change(self.uow, incident, "report_attached", self.actor, _report_data(record))
 
-    async def _merge(self, absorbed: _Candidate | Incident, survivor: _Candidate | Incident, reason: str) -> None:
+    async def _merge(
+        self, absorbed: _Candidate | IncidentState, survivor: _Candidate | IncidentState, reason: str
+    ) -> None:
         """Move every report of ``absorbed`` into ``survivor``; ``absorbed`` ends as merged."""
         source = absorbed if isinstance(absorbed, _Candidate) else self._loaded.get(absorbed.id) or _Candidate(absorbed)
         target = survivor if isinstance(survivor, _Candidate) else self._loaded.get(survivor.id) or _Candidate(survivor)

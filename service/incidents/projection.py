@@ -7,13 +7,13 @@ from typing import Any
 
 from service.db.database import UnitOfWork
 from service.feeds.normalized import CATEGORIES
-from service.incidents.models import Incident
+from service.incidents.models import IncidentState
 from service.kit.clock import utcnow
 from service.ledger.service import AppendedEvent, append_event
 from service.webhooks.outbox import enqueue_status_change
 
 
-def incident_as_dict(incident: Incident) -> dict[str, Any]:
+def incident_as_dict(incident: IncidentState) -> dict[str, Any]:
     return {
         "id": incident.id,
         "category": incident.category,
@@ -44,7 +44,7 @@ def incident_as_dict(incident: Incident) -> dict[str, Any]:
 
 async def record_change(
     uow: UnitOfWork,
-    incident: Incident,
+    incident: IncidentState,
     type: str,
     actor: str,
     data: dict[str, Any],

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from service.db.database import UnitOfWork
 from service.feeds.models import SourceRecord
-from service.incidents.models import Incident
+from service.incidents.models import IncidentState
 from service.kit.clock import utcnow
 from service.ledger.service import LedgerEntry
 from service.webhooks.models import OutboxMessage, Webhook
@@ -25,7 +25,7 @@ def enqueued_in(uow: UnitOfWork) -> int:
     return int(uow.session.info.get(ENQUEUED_KEY, 0))
 
 
-def incident_status(incident: Incident) -> dict[str, Any]:
+def incident_status(incident: IncidentState) -> dict[str, Any]:
     """The part of an incident a department hears about."""
     return {
         "id": incident.id,
@@ -54,7 +54,7 @@ def status_payload(
     }
 
 
-def enqueue_status_change(uow: UnitOfWork, incident: Incident, event: LedgerEntry) -> None:
+def enqueue_status_change(uow: UnitOfWork, incident: IncidentState, event: LedgerEntry) -> None:
     """One outbox message per department with a webhook and a record in this incident.
 
     The incident's state is taken now, as the event leaves it; its records are looked up just before

@@ -1,10 +1,15 @@
-"""The bulk insert path writes every column of a record."""
+"""The bulk insert path writes every column of a record and of an incident."""
 
 from __future__ import annotations
 
 from service.feeds.ingest import NewRecord
 from service.feeds.models import SourceRecord
+from service.incidents.models import Incident, NewIncident
 
 
 def test_new_record_has_exactly_the_columns_of_source_records() -> None:
     assert set(NewRecord.__slots__) == set(SourceRecord.__table__.columns.keys())
+
+
+def test_new_incident_has_exactly_the_columns_of_incidents() -> None:
+    assert set(NewIncident.__slots__) == set(Incident.__table__.columns.keys())
