@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, Path, Query, Request, UploadFile
 
 from service.auth.service import Caller
 from service.deps import CallerDep, OperatorDep, SessionDep, StateDep
@@ -111,29 +111,30 @@ async def record_status(
     )
 
 
-@router.get("/records", response_model=RecordList)
-async def list_records(
-    session: SessionDep,
-    _caller: OperatorDep,
+async def record_filter(
     source: Annotated[str | None, Query(max_length=32)] = None,
     source_record_id: Annotated[str | None, Query(max_length=128)] = None,
     linked: bool | None = None,
     entity_id: Annotated[str | None, Query(max_length=64)] = None,
     incident_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+) -> service.RecordFilter:
+    """The record list's filters, as query parameters (the list and its CSV export share them)."""
+    return service.RecordFilter(source, source_record_id, linked, entity_id, incident_id)
+
+
+RecordFilterDep = Annotated[service.RecordFilter, Depends(record_filter)]
+
+
+@router.get("/records", response_model=RecordList)
+async def list_records(
+    session: SessionDep,
+    _caller: OperatorDep,
+    flt: RecordFilterDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> RecordList:
     """Records with their links; ``linked=false`` is the unlinked queue, with suggested candidates."""
-    rows, total = await service.list_records(
-        session,
-        source=source,
-        source_record_id=source_record_id,
-        linked=linked,
-        entity_id=entity_id,
-        incident_id=incident_id,
-        limit=limit,
-        offset=offset,
-    )
+    rows, total = await service.list_records(session, flt, limit, offset)
     return RecordList(items=await service.records_out(session, rows), total=total)
 
 

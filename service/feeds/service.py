@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -125,28 +126,29 @@ async def get_record_by_source_id(session: AsyncSession, source: str, source_rec
     return record
 
 
+@dataclass(frozen=True)
+class RecordFilter:
+    source: str | None = None
+    source_record_id: str | None = None
+    linked: bool | None = None  # False: the unlinked queue
+    entity_id: str | None = None
+    incident_id: int | None = None
+
+
 async def list_records(
-    session: AsyncSession,
-    *,
-    source: str | None,
-    source_record_id: str | None,
-    linked: bool | None,
-    entity_id: str | None,
-    incident_id: int | None,
-    limit: int,
-    offset: int,
+    session: AsyncSession, flt: RecordFilter, limit: int, offset: int
 ) -> tuple[Sequence[SourceRecord], int]:
     stmt = select(SourceRecord)
-    if source:
-        stmt = stmt.where(SourceRecord.source == source)
-    if source_record_id:
-        stmt = stmt.where(SourceRecord.source_record_id == source_record_id)
-    if linked is not None:
-        stmt = stmt.where(SourceRecord.entity_id.is_not(None) if linked else SourceRecord.entity_id.is_(None))
-    if entity_id:
-        stmt = stmt.where(SourceRecord.entity_id == entity_id)
-    if incident_id is not None:
-        stmt = stmt.where(SourceRecord.incident_id == incident_id)
+    if flt.source:
+        stmt = stmt.where(SourceRecord.source == flt.source)
+    if flt.source_record_id:
+        stmt = stmt.where(SourceRecord.source_record_id == flt.source_record_id)
+    if flt.linked is not None:
+        stmt = stmt.where(SourceRecord.entity_id.is_not(None) if flt.linked else SourceRecord.entity_id.is_(None))
+    if flt.entity_id:
+        stmt = stmt.where(SourceRecord.entity_id == flt.entity_id)
+    if flt.incident_id is not None:
+        stmt = stmt.where(SourceRecord.incident_id == flt.incident_id)
     total = await session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     rows = (
         await session.scalars(

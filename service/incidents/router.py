@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, UploadFile
+from fastapi import APIRouter, Depends, Path, Query, UploadFile
 from fastapi.responses import FileResponse
 
 from service.auth.service import Caller
@@ -53,10 +54,7 @@ def _visible_to(caller: Caller, incident: Incident) -> bool:
     return caller.role != "inspector" or incident.assignee == caller.name
 
 
-@router.get("/incidents", response_model=IncidentList)
-async def list_incidents(
-    session: SessionDep,
-    caller: IncidentReaderDep,
+async def incident_filter(
     status: Annotated[
         str | None, Query(max_length=200, description="comma-separated; 'open' = every open status")
     ] = None,
@@ -66,18 +64,30 @@ async def list_incidents(
     entity_id: Annotated[str | None, Query(max_length=64)] = None,
     assignee: Annotated[str | None, Query(max_length=64)] = None,
     overdue: bool | None = None,
+) -> queries.IncidentFilter:
+    """The incident list's filters, as query parameters (the list and its CSV export share them)."""
+    try:
+        statuses = queries.expand_statuses(status)
+    except ValueError as exc:
+        raise Unprocessable(str(exc), [{"field": "status", "reason": str(exc)}]) from None
+    return queries.IncidentFilter(statuses, source, category, grid, entity_id, assignee, overdue)
+
+
+IncidentFilterDep = Annotated[queries.IncidentFilter, Depends(incident_filter)]
+
+
+@router.get("/incidents", response_model=IncidentList)
+async def list_incidents(
+    session: SessionDep,
+    caller: IncidentReaderDep,
+    flt: IncidentFilterDep,
     sort: SortKey = "-last_reported_at",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> IncidentList:
     """Incidents, filtered and sorted; an inspector sees only their own."""
-    try:
-        statuses = queries.expand_statuses(status)
-    except ValueError as exc:
-        raise Unprocessable(str(exc), [{"field": "status", "reason": str(exc)}]) from None
     if caller.role == "inspector":
-        assignee = caller.name
-    flt = queries.IncidentFilter(statuses, source, category, grid, entity_id, assignee, overdue)
+        flt = dataclasses.replace(flt, assignee=caller.name)
     rows, total = await queries.list_incidents(session, flt, sort, limit, offset)
     return IncidentList(items=[IncidentOut(**incident_as_dict(i)) for i in rows], total=total)
 

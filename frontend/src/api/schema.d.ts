@@ -1951,13 +1951,13 @@ export interface operations {
     list_records_api_v1_records_get: {
         parameters: {
             query?: {
+                limit?: number;
+                offset?: number;
                 source?: string | null;
                 source_record_id?: string | null;
                 linked?: boolean | null;
                 entity_id?: string | null;
                 incident_id?: number | null;
-                limit?: number;
-                offset?: number;
             };
             header?: never;
             path?: never;
@@ -2023,6 +2023,9 @@ export interface operations {
     list_incidents_api_v1_incidents_get: {
         parameters: {
             query?: {
+                sort?: "last_reported_at" | "-last_reported_at" | "first_reported_at" | "-first_reported_at" | "due_at" | "-due_at" | "created_at" | "-created_at" | "updated_at" | "-updated_at" | "id" | "-id" | "report_count" | "-report_count";
+                limit?: number;
+                offset?: number;
                 /** @description comma-separated; 'open' = every open status */
                 status?: string | null;
                 source?: string | null;
@@ -2031,9 +2034,6 @@ export interface operations {
                 entity_id?: string | null;
                 assignee?: string | null;
                 overdue?: boolean | null;
-                sort?: "last_reported_at" | "-last_reported_at" | "first_reported_at" | "-first_reported_at" | "due_at" | "-due_at" | "created_at" | "-created_at" | "updated_at" | "-updated_at" | "id" | "-id" | "report_count" | "-report_count";
-                limit?: number;
-                offset?: number;
             };
             header?: never;
             path?: never;
@@ -2525,6 +2525,8 @@ export interface operations {
     export_incidents_api_v1_exports_incidents_csv_get: {
         parameters: {
             query?: {
+                limit?: number;
+                encoding?: "utf-8" | "gb18030";
                 /** @description comma-separated; 'open' = every open status */
                 status?: string | null;
                 source?: string | null;
@@ -2533,8 +2535,6 @@ export interface operations {
                 entity_id?: string | null;
                 assignee?: string | null;
                 overdue?: boolean | null;
-                limit?: number;
-                encoding?: "utf-8" | "gb18030";
             };
             header?: never;
             path?: never;
@@ -2565,13 +2565,13 @@ export interface operations {
     export_records_api_v1_exports_records_csv_get: {
         parameters: {
             query?: {
+                limit?: number;
+                encoding?: "utf-8" | "gb18030";
                 source?: string | null;
                 source_record_id?: string | null;
                 linked?: boolean | null;
                 entity_id?: string | null;
                 incident_id?: number | null;
-                limit?: number;
-                encoding?: "utf-8" | "gb18030";
             };
             header?: never;
             path?: never;
