@@ -239,7 +239,15 @@ async def test_clients_joining_during_writes_get_a_snapshot_and_then_every_later
     await asyncio.gather(*writers)
     async with worker.db.session() as session:
         head = (await events_after(session, 0, 100_000))[-1].seq
-    await wait_until(lambda: _is(all(s[-1].get("seq") == head for s in streams if s)), within=5)
+
+    async def all_caught_up() -> bool:
+        for task in tasks:
+            if task.done():
+                task.result()  # a client's stream that died says why
+        # Every client, the last to join included, has had its snapshot and caught up to the head.
+        return all(s and s[-1].get("seq") == head for s in streams)
+
+    await wait_until(all_caught_up, within=10)
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
