@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from service.matching.scoring import Evidence
+
 METHODS = ("uscc", "name_address", "name", "address", "nearby", "none")
 
 
@@ -38,7 +40,12 @@ class Candidate:
 
     entity_id: str
     score: float
-    detail: str = ""
+    evidence: Evidence | None = None
+
+    @property
+    def detail(self) -> str:
+        """Why, in one short line (``name=exact address=near 12m``); written only when read."""
+        return self.evidence.describe() if self.evidence is not None else ""
 
 
 @dataclass(slots=True)

@@ -16,6 +16,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from service.matching.address import ParsedAddress, looks_like_address, parse_address
 from service.matching.contract import (
@@ -30,6 +31,7 @@ from service.matching.contract import (
 from service.matching.geo import cells_within, grid_cell, in_china
 from service.matching.names import core_name, keys_of_one_name, name_keys
 from service.matching.scoring import (
+    PRIOR,
     AddressAgreement,
     Evidence,
     NameAgreement,
@@ -43,6 +45,7 @@ from service.matching.scoring import (
 from service.matching.uscc import valid_uscc_or_none
 
 GRID_CELL_M = 100.0
+TEXT_CACHE_SIZE = 4096  # query texts whose per-entity evidence is kept (the same shops come up again and again)
 METRES_PER_DEGREE = 111_195.0  # of latitude; good enough for a 100 m radius check
 
 
@@ -56,7 +59,7 @@ class _Entry:
     cell: tuple[int, int] | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _PreparedQuery:
     keys: frozenset[str]
     core: str | None
@@ -66,10 +69,51 @@ class _PreparedQuery:
     metres_per_degree_lng: float  # at the query's latitude
 
 
-@dataclass(frozen=True, slots=True)
-class _Scored:
+class _TextEvidence(NamedTuple):
+    """What a record's name, address and code say about one entity: the same for every report that
+    writes them alike, so it is kept per query text while the index is unchanged."""
+
+    name: NameAgreement
+    name_weight: float
+    address: AddressAgreement
+    address_weight: float
+    uscc_weight: float
+
+
+@dataclass(slots=True)
+class _KnownText:
+    """A query text's blocking candidates and, as they are scored, what it says about each."""
+
+    ids: frozenset[str]
+    evidence: dict[str, _TextEvidence]
+
+
+class _Scored(NamedTuple):
+    """One candidate; tuples sort best first (highest total, then id). The full Evidence is built only
+    for the few candidates that are read."""
+
+    negative_total: float
     entity_id: str
-    evidence: Evidence
+    text: _TextEvidence
+    distance_m: float | None
+    distance_weight: float
+
+    @property
+    def total(self) -> float:
+        return -self.negative_total
+
+    @property
+    def evidence(self) -> Evidence:
+        text = self.text
+        return Evidence(
+            text.name,
+            text.name_weight,
+            text.address,
+            text.address_weight,
+            self.distance_m,
+            self.distance_weight,
+            text.uscc_weight,
+        )
 
 
 @lru_cache(maxsize=16_384)
@@ -77,6 +121,9 @@ def _read_name_and_address(
     name: str | None, address_text: str | None
 ) -> tuple[frozenset[str], str | None, ParsedAddress]:
     """Name keys, core name and parsed address of a query; the same shop is reported again and again."""
+    if looks_like_address(name):
+        # A clerk typed the address into the name field: it names no business, but it is an address.
+        name, address_text = None, address_text or name
     keys = frozenset(keys_of_one_name(name))
     core = core_name(name) if name and keys else None
     return keys, core or None, parse_address(address_text)
@@ -105,6 +152,9 @@ class EntityIndex:
         self._by_lane: dict[str, set[str]] = defaultdict(set)
         self._by_cell: dict[tuple[int, int], set[str]] = defaultdict(set)
         self._roads: Counter[str] = Counter()
+        # query text → entity id → what that text says about the entity; any change to the index
+        # (another entity at an address, a chain growing) can change it, so every change clears it.
+        self._by_text: dict[tuple[object, ...], _KnownText] = {}
         for ref in refs:
             self.add(ref)
 
@@ -124,6 +174,7 @@ class EntityIndex:
         """Indexes an entity; an entity already indexed under the same id is replaced."""
         if ref.id in self._entries:
             self.remove(ref.id)
+        self._by_text.clear()
         names = (ref.name, ref.legal_name, *ref.aliases)
         address = parse_address(ref.address)
         location = _valid_location(ref.lat, ref.lng)
@@ -146,6 +197,7 @@ class EntityIndex:
         entry = self._entries.pop(entity_id, None)
         if entry is None:
             return
+        self._by_text.clear()
         for bucket in self._buckets(entry):
             bucket.discard(entity_id)
         self._prune_empty_buckets(entry)
@@ -206,7 +258,7 @@ class EntityIndex:
         via_uscc = self._link_by_uscc(prepared, ranked)
         if via_uscc is not None:
             return MatchResult(via_uscc.entity_id, "uscc", via_uscc.evidence.score, self._top(ranked, thresholds))
-        if prepared.uscc is not None and any(s.evidence.uscc_weight > 0 for s in ranked):
+        if prepared.uscc is not None and any(s.text.uscc_weight > 0 for s in ranked):
             # The code points at an entity that contradicts it in name and address: a valid-looking
             # typo. Judge the record as if it carried no code.
             prepared = dataclasses.replace(prepared, uscc=None)
@@ -228,11 +280,7 @@ class EntityIndex:
         return self._top(self._rank(self._prepare(query), thresholds), thresholds)
 
     def _prepare(self, query: MatchQuery) -> _PreparedQuery:
-        name, address_text = query.name, query.address
-        if looks_like_address(name):
-            # A clerk typed the address into the name field: it names no business, but it is an address.
-            name, address_text = None, address_text or name
-        keys, core, address = _read_name_and_address(name, address_text)
+        keys, core, address = _read_name_and_address(query.name, query.address)
         location = _valid_location(query.lat, query.lng)
         return _PreparedQuery(
             keys=keys,
@@ -254,14 +302,16 @@ class EntityIndex:
 
     def _canonical_roads(self, address: ParsedAddress) -> ParsedAddress:
         if address.road is not None:
-            return dataclasses.replace(address, road=self._canonical_road(address.road))
+            road = self._canonical_road(address.road)
+            return address if road == address.road else dataclasses.replace(address, road=road)
         if address.crossing is not None:
             first, second = (self._canonical_road(road) for road in address.crossing)
             crossing = (first, second) if first <= second else (second, first)
             return dataclasses.replace(address, crossing=crossing)
         return address
 
-    def _candidate_ids(self, query: _PreparedQuery, thresholds: MatchThresholds) -> set[str]:
+    def _text_candidate_ids(self, query: _PreparedQuery, thresholds: MatchThresholds) -> frozenset[str]:
+        """Entities sharing the record's credit code, a name key, or its address or a near number."""
         ids: set[str] = set()
         if query.uscc is not None:
             ids |= self._by_uscc.get(query.uscc, set())
@@ -277,54 +327,72 @@ class EntityIndex:
             else:
                 for delta in (-6, -4, -2, 2, 4, 6):
                     ids |= self._by_address.get(f"{address.road}{address.number + delta}", set())
-        if query.location is not None:
-            ids |= self._nearby_ids(query.location, thresholds.nearby_radius_m)
-        return ids
+        return frozenset(ids)
 
-    def _nearby_ids(self, location: tuple[float, float], radius_m: float) -> set[str]:
-        """Entities within ``radius_m``: the grid cells around the point, then a flat-earth distance check."""
-        lat, lng = location
-        metres_per_deg_lng = METRES_PER_DEGREE * math.cos(math.radians(lat))
+    def _nearby(self, query: _PreparedQuery, radius_m: float) -> dict[str, float]:
+        """Entities within ``radius_m`` and their distances: the grid cells around the point, then a
+        flat-earth distance (within 0.1 % of the great circle over the few hundred metres that
+        carry weight, and a third of its cost)."""
+        if query.location is None:
+            return {}
+        lat, lng = query.location
+        metres_per_deg_lng = query.metres_per_degree_lng
         limit_sq = radius_m * radius_m
-        nearby: set[str] = set()
+        nearby: dict[str, float] = {}
         for cell in cells_within(lat, lng, radius_m, cell_m=GRID_CELL_M):
             for entity_id in self._by_cell.get(cell, ()):
                 ref = self._entries[entity_id].ref
                 assert ref.lat is not None and ref.lng is not None  # only located entities have a cell
                 dy = (ref.lat - lat) * METRES_PER_DEGREE
                 dx = (ref.lng - lng) * metres_per_deg_lng
-                if dx * dx + dy * dy <= limit_sq:
-                    nearby.add(entity_id)
+                squared = dx * dx + dy * dy
+                if squared <= limit_sq:
+                    nearby[entity_id] = math.sqrt(squared)
         return nearby
 
+    def _distance_m(self, query: _PreparedQuery, entry: _Entry) -> float | None:
+        if query.location is None or entry.ref.lat is None or entry.ref.lng is None:
+            return None
+        dy = (entry.ref.lat - query.location[0]) * METRES_PER_DEGREE
+        dx = (entry.ref.lng - query.location[1]) * query.metres_per_degree_lng
+        return math.sqrt(dx * dx + dy * dy)
+
     def _rank(self, query: _PreparedQuery, thresholds: MatchThresholds) -> list[_Scored]:
-        scored = [
-            _Scored(entity_id, self._evidence(query, self._entries[entity_id]))
-            for entity_id in self._candidate_ids(query, thresholds)
-        ]
-        scored.sort(key=lambda item: (-item.evidence.total, item.entity_id))
+        known = self._known_text(query, thresholds)
+        nearby = self._nearby(query, thresholds.nearby_radius_m)
+        scored: list[_Scored] = []
+        for entity_id in known.ids | nearby.keys():
+            text = known.evidence.get(entity_id)
+            entry = None
+            if text is None:
+                entry = self._entries[entity_id]
+                text = known.evidence[entity_id] = self._text_evidence(query, entry)
+            distance_m = nearby.get(entity_id)
+            if distance_m is None and query.location is not None:
+                distance_m = self._distance_m(query, entry or self._entries[entity_id])
+            weight = distance_weight(distance_m)
+            total = PRIOR + text.name_weight + text.address_weight + weight + text.uscc_weight  # as Evidence.total
+            scored.append(_Scored(-total, entity_id, text, distance_m, weight))
+        scored.sort()
         return scored
 
-    def _evidence(self, query: _PreparedQuery, entry: _Entry) -> Evidence:
+    def _known_text(self, query: _PreparedQuery, thresholds: MatchThresholds) -> _KnownText:
+        """The candidates and evidence for this query's text, from the last time it came up if unchanged."""
+        text_key = (query.keys, query.core, query.address, query.uscc, thresholds.name_block_limit)
+        known = self._by_text.pop(text_key, None)
+        if known is None:
+            known = _KnownText(self._text_candidate_ids(query, thresholds), {})
+            if len(self._by_text) >= TEXT_CACHE_SIZE:
+                del self._by_text[next(iter(self._by_text))]  # the least recently used
+        self._by_text[text_key] = known
+        return known
+
+    def _text_evidence(self, query: _PreparedQuery, entry: _Entry) -> _TextEvidence:
+        """What the record's name, address and code say about one entity (the location aside)."""
         name, name_weight = self._name_evidence(query, entry)
         entities_at_key = len(self._by_address.get(entry.address.key, ())) if entry.address.key else 1
         address, address_weight = compare_addresses(query.address, entry.address, entities_at_key)
-        distance_m: float | None = None
-        if query.location is not None and entry.ref.lat is not None and entry.ref.lng is not None:
-            # Flat-earth distance: within 0.1 % of the great circle over the few hundred metres
-            # that carry weight, and a third of its cost.
-            dy = (entry.ref.lat - query.location[0]) * METRES_PER_DEGREE
-            dx = (entry.ref.lng - query.location[1]) * query.metres_per_degree_lng
-            distance_m = math.sqrt(dx * dx + dy * dy)
-        return Evidence(
-            name=name,
-            name_weight=name_weight,
-            address=address,
-            address_weight=address_weight,
-            distance_m=distance_m,
-            distance_weight=distance_weight(distance_m),
-            uscc_weight=uscc_weight(query.uscc, entry.uscc),
-        )
+        return _TextEvidence(name, name_weight, address, address_weight, uscc_weight(query.uscc, entry.uscc))
 
     def _name_evidence(self, query: _PreparedQuery, entry: _Entry) -> tuple[NameAgreement, float]:
         if not query.keys:
@@ -342,7 +410,7 @@ class EntityIndex:
         """The entity holding the record's valid code, unless both name and address contradict it."""
         if query.uscc is None or len(self._by_uscc.get(query.uscc, ())) != 1:
             return None
-        holder = next((item for item in ranked if item.evidence.uscc_weight > 0), None)
+        holder = next((item for item in ranked if item.text.uscc_weight > 0), None)
         if holder is None:
             return None
         evidence = holder.evidence
@@ -373,10 +441,8 @@ class EntityIndex:
         return None
 
     def _top(self, ranked: list[_Scored], thresholds: MatchThresholds) -> list[Candidate]:
-        return [
-            Candidate(item.entity_id, round(item.evidence.score, 4), item.evidence.describe())
-            for item in ranked[: thresholds.candidate_limit]
-        ]
+        top = [(item, item.evidence) for item in ranked[: thresholds.candidate_limit]]
+        return [Candidate(item.entity_id, round(evidence.score, 4), evidence) for item, evidence in top]
 
 
 __all__ = [

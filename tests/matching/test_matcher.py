@@ -274,13 +274,13 @@ def test_matching_scores_a_few_candidates_not_the_register(monkeypatch: pytest.M
     ]
     index = EntityIndex(refs)
     scored: list[str] = []
-    original = EntityIndex._evidence
+    original = EntityIndex._text_evidence
 
     def counting(self: EntityIndex, query: object, entry: object) -> object:
         scored.append("x")
         return original(self, query, entry)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(EntityIndex, "_evidence", counting)
+    monkeypatch.setattr(EntityIndex, "_text_evidence", counting)
     target = refs[1234]
     assert target.lat is not None and target.lng is not None and target.address is not None
     result = index.match(MatchQuery(name=target.name, address=target.address, lat=target.lat, lng=target.lng))
