@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import gc
+
 from fastapi import FastAPI
 
 from service.logs import configure_logging
 from service.main import create_app
 from service.settings import Settings
 
+# Python's default (700, 10, 10) runs a young-generation collection every 700 container objects
+# allocated; a busy worker allocates that many in a fraction of a request, and the collections
+# took a third of a worker's CPU in the ingest benchmark. Plain reference counting frees almost
+# everything here; the cycle collector only has to catch the rare cycle, so it can run far less often.
+GC_THRESHOLDS = (50_000, 20, 20)
+
 
 def app_factory() -> FastAPI:
     settings = Settings()
     configure_logging(settings.log_level)
-    return create_app(settings)
+    app = create_app(settings)
+    # What is loaded by now (modules, mappers, the app) lives as long as the process: keep it out of
+    # every later collection's walk.
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+    return app
