@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from service.matching.scoring import Evidence
 
@@ -34,8 +35,7 @@ class MatchQuery:
     lng: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
+class Candidate(NamedTuple):
     """One possible entity for a record, with its score (0–1) and why, for the operator's queue."""
 
     entity_id: str

@@ -13,9 +13,10 @@ shop), not values fitted to a sample.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from bisect import bisect_left
 from enum import Enum
 from functools import lru_cache
+from typing import NamedTuple
 
 from rapidfuzz import fuzz
 
@@ -83,8 +84,7 @@ class AddressAgreement(Enum):
     ROAD_OTHER = "road_other"
 
 
-@dataclass(frozen=True, slots=True)
-class Evidence:
+class Evidence(NamedTuple):
     """One candidate's evidence, kept apart so the decision and the operator can read it."""
 
     name: NameAgreement
@@ -219,14 +219,15 @@ def _conflict(query: ParsedAddress) -> tuple[AddressAgreement, float]:
     return AddressAgreement.CONFLICT, weight
 
 
+_DISTANCE_LIMITS = tuple(limit for limit, _ in DISTANCE_BANDS)
+_DISTANCE_WEIGHTS = (*(weight for _, weight in DISTANCE_BANDS), DISTANCE_BEYOND)
+
+
 def distance_weight(distance_m: float | None) -> float:
     """Weight of the distance between the record's location and the entity's (0 when unknown)."""
     if distance_m is None:
         return 0.0
-    for limit, weight in DISTANCE_BANDS:
-        if distance_m <= limit:
-            return weight
-    return DISTANCE_BEYOND
+    return _DISTANCE_WEIGHTS[bisect_left(_DISTANCE_LIMITS, distance_m)]  # the first band it is within
 
 
 def uscc_weight(query_uscc: str | None, entity_uscc: str | None) -> float:
