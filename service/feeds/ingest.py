@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.bulk import insert_rows
 from service.db.database import Database, UnitOfWork
@@ -25,7 +26,7 @@ from service.feeds.models import SourceRecord
 from service.feeds.normalized import NormalizedRecord, RecordRejected
 from service.feeds.resolver import EntityResolver
 from service.incidents.models import Incident
-from service.incidents.placement import PlacementRules, Placer
+from service.incidents.placement import PlacedEntity, PlacementRules, Placer
 from service.incidents.projection import record_change
 from service.kit.canonical import canonical_json, sha256_hex
 from service.kit.clock import utcnow
@@ -261,6 +262,7 @@ class _Pass:
     actor: str
     items: list[_Parsed]
     new_records: dict[str, NewRecord]  # by source_record_id: those not stored when the pass began
+    entities: dict[str, PlacedEntity]  # the entities the records were matched to
 
 
 async def _prepare(uow: UnitOfWork, source: str, actor: str, items: list[_Parsed]) -> _Pass:
@@ -286,7 +288,18 @@ async def _prepare(uow: UnitOfWork, source: str, actor: str, items: list[_Parsed
         record = NewRecord(record_id, source, source_record_id, now, now, item.record.occurred_at)
         _apply(record, item, now)
         new_records[source_record_id] = record
-    return _Pass(source, actor, items, new_records)
+    # What incidents take from their entities, read before the lock: the register is not the ledger's.
+    entities = await _entities(session, {item.match.entity_id for item in items if item.match.entity_id})
+    return _Pass(source, actor, items, new_records, entities)
+
+
+async def _entities(session: AsyncSession, ids: set[str]) -> dict[str, PlacedEntity]:
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(Entity.id, Entity.name, Entity.address, Entity.lat, Entity.lng, Entity.grid).where(Entity.id.in_(ids))
+    )
+    return {row.id: row for row in rows}
 
 
 async def store_and_place(uow: UnitOfWork, one_pass: _Pass, rules: PlacementRules) -> None:
@@ -342,15 +355,10 @@ async def store_and_place(uow: UnitOfWork, one_pass: _Pass, rules: PlacementRule
                 placing.add(id(record))
                 to_place.append(record)  # e.g. an inspection now found wanting
 
-    entity_ids = {r.entity_id for r in to_place if r.entity_id}
-    entities = {
-        row.id: row
-        for row in await session.execute(
-            select(Entity.id, Entity.name, Entity.address, Entity.lat, Entity.lng, Entity.grid).where(
-                Entity.id.in_(entity_ids)
-            )
-        )
-    }
+    entities = one_pass.entities
+    missing = {r.entity_id for r in to_place if r.entity_id and r.entity_id not in entities}  # operators' links
+    if missing:
+        entities = {**entities, **await _entities(session, missing)}
     await Placer(uow, rules, actor).place(to_place, entities)
     await insert_rows(session, "source_records", [record.row() for record in one_pass.new_records.values()])
     await insert_rows(session, "source_record_revisions", revisions)
