@@ -44,6 +44,9 @@ FILL_PAGE = 1000
 MAX_PENDING = 50_000  # beyond this, later messages are dropped: the ledger has them
 OUTBOX_SIZE = 20_000
 PUBLISH_BATCH = 500
+# Events go to the broker several to a message, one per line (encoded JSON holds no raw newline):
+# one message per event cost every worker a pub/sub read each, for its own events too.
+FRAME_MAX_BYTES = 256 * 1024
 RETRY_AFTER_ERROR_S = 1.0
 SLICE_WORK = 5_000  # client pushes (≈ 1 µs each) between two chances for other tasks to run
 RECENT_MAX_BYTES = 32 * 1024 * 1024  # what resuming clients are served from memory (see recent.py)
@@ -70,7 +73,7 @@ class Hub:
         self._committed: deque[LiveMessage] = deque()  # this worker's commits, waiting for fan-out
         self._committed_ready = asyncio.Event()
         self._work = 0  # fan-out done since the hub last let others run
-        self._outbox: asyncio.Queue[bytes] = asyncio.Queue(OUTBOX_SIZE)
+        self._outbox: asyncio.Queue[tuple[bytes, bytes]] = asyncio.Queue(OUTBOX_SIZE)  # (prefix, event)
         self._tasks: list[asyncio.Task[None]] = []
         self._loop = asyncio.get_running_loop()
         self.publish_dropped = 0
@@ -137,7 +140,7 @@ class Hub:
             self._committed_ready.set()
             for message in messages:
                 try:
-                    self._outbox.put_nowait(self._wire_prefix + message.wire)
+                    self._outbox.put_nowait((self._wire_prefix, message.wire))
                 except asyncio.QueueFull:
                     self.publish_dropped += 1  # other workers catch up from the ledger
         except Exception:
@@ -213,12 +216,12 @@ class Hub:
                 prefix = self._wire_prefix
                 if not data.startswith(prefix):
                     continue  # another ledger's history (a restore, another deployment on this Redis)
-                body = data[len(prefix):]
-                seq = seq_of_event_bytes(body)
-                if seq is None or seq <= self.last_seq:
-                    continue  # our own commit echoed back, or already filled
-                self.offer(LiveMessage(seq, body.decode()))
-                await self._pause_if_busy()
+                for event in data[len(prefix):].split(b"\n"):
+                    seq = seq_of_event_bytes(event)
+                    if seq is None or seq <= self.last_seq:
+                        continue  # our own commit echoed back, or already filled
+                    self.offer(LiveMessage(seq, event.decode()))
+                    await self._pause_if_busy()
 
     async def _publish_outbox(self) -> None:
         outage = False
@@ -227,7 +230,7 @@ class Hub:
             while len(batch) < PUBLISH_BATCH and not self._outbox.empty():
                 batch.append(self._outbox.get_nowait())
             try:
-                await self.broker.publish_many(batch)
+                await self.broker.publish_many(frames(batch))
             except BrokerUnavailable as exc:
                 # Dropped on purpose: the events are in the ledger and other workers poll it.
                 self.publish_dropped += len(batch)
@@ -330,3 +333,21 @@ async def _keep_running(name: str, loop: Callable[[], Coroutine[Any, Any, None]]
         except Exception:
             log.exception("live: hub task %s failed; restarting it", name)
             await asyncio.sleep(RETRY_AFTER_ERROR_S)
+
+
+def frames(events: list[tuple[bytes, bytes]]) -> list[bytes]:
+    """Broker messages for (prefix, event) pairs in order: each the prefix, then its events a line each."""
+    out: list[bytes] = []
+    prefix = b""
+    lines: list[bytes] = []
+    size = 0
+    for event_prefix, event in events:
+        if lines and (event_prefix != prefix or size + len(event) > FRAME_MAX_BYTES):
+            out.append(prefix + b"\n".join(lines))
+            lines, size = [], 0
+        prefix = event_prefix
+        lines.append(event)
+        size += len(event) + 1
+    if lines:
+        out.append(prefix + b"\n".join(lines))
+    return out

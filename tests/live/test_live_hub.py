@@ -17,7 +17,7 @@ from service.ledger.service import LedgerPosition, events_after, start_new_epoch
 from service.live.broker import MemoryBroker
 from service.live.client import EndReason, LiveClient
 from service.live.filters import LiveFilter
-from service.live.hub import Hub
+from service.live.hub import FRAME_MAX_BYTES, Hub, frames
 from service.live.protocol import LiveMessage, ResumeRequest, broker_prefix, encode_event
 from service.live.recent import RecentMessages
 from service.live.stream import stream_to_client
@@ -291,6 +291,23 @@ async def test_broker_messages_of_another_ledger_history_are_ignored(worker: App
     assert drain(client) == []
     await hub.broker.publish(broker_prefix(hub.epoch) + text.encode())
     assert await queued_seqs(client, 1) == [1]
+
+
+async def test_one_broker_message_carries_a_commit_s_events_a_line_each(worker: AppState) -> None:
+    hub = hub_of(worker)
+    client = hub.register(LiveFilter())
+    events = [encode_event(seq, {"seq": seq}, None).encode() for seq in (1, 2, 3)]
+    [frame] = frames([(broker_prefix(hub.epoch), event) for event in events])
+    await hub.broker.publish(frame)
+    assert await queued_seqs(client, 3) == [1, 2, 3]
+
+
+def test_frames_keep_order_and_split_by_history_and_size() -> None:
+    old, new = broker_prefix("old"), broker_prefix("new")
+    big = b"x" * (FRAME_MAX_BYTES // 2)
+    events = [(old, b"1"), (old, b"2"), (new, b"3"), (new, big), (new, big), (new, b"6")]
+    assert frames(events) == [old + b"1\n2", new + b"3\n" + big, new + big + b"\n6"]
+    assert frames([]) == []
 
 
 def test_recent_messages_keep_one_contiguous_bounded_run() -> None:
