@@ -118,6 +118,7 @@ async def run_single(
     async with BenchServer(workers=workers) as server:
         async with http_client(server, 4) as client:
             await push_batches(client, server, seed, 4, Tally())  # open incidents to join
+        await server.analyze()
         raw = iter([raw_request(server, source, body) for source, body in singles])
         plain = iter(singles)
         outcome = Outcome()

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.db.bulk import insert_rows
 from service.db.database import Database, UnitOfWork
 from service.db.ids import reserve_ids
+from service.db.lists import in_values
 from service.feeds.adapters import AdapterRegistry
 from service.feeds.models import SourceRecord
 from service.feeds.normalized import NormalizedRecord, RecordRejected
@@ -273,7 +274,7 @@ async def _prepare(uow: UnitOfWork, source: str, actor: str, items: list[_Parsed
     stored = set(
         await session.scalars(
             select(SourceRecord.source_record_id).where(
-                SourceRecord.source == source, SourceRecord.source_record_id.in_(ids)
+                SourceRecord.source == source, await in_values(session, SourceRecord.source_record_id, ids)
             )
         )
     )
@@ -297,7 +298,9 @@ async def _entities(session: AsyncSession, ids: set[str]) -> dict[str, PlacedEnt
     if not ids:
         return {}
     rows = await session.execute(
-        select(Entity.id, Entity.name, Entity.address, Entity.lat, Entity.lng, Entity.grid).where(Entity.id.in_(ids))
+        select(Entity.id, Entity.name, Entity.address, Entity.lat, Entity.lng, Entity.grid).where(
+            await in_values(session, Entity.id, ids)
+        )
     )
     return {row.id: row for row in rows}
 
@@ -313,7 +316,7 @@ async def store_and_place(uow: UnitOfWork, one_pass: _Pass, rules: PlacementRule
             (r.source_record_id, r)
             for r in await session.scalars(
                 select(SourceRecord).where(
-                    SourceRecord.source == source, SourceRecord.source_record_id.in_(stored_ids)
+                    SourceRecord.source == source, await in_values(session, SourceRecord.source_record_id, stored_ids)
                 )
             )
         )

@@ -1,0 +1,50 @@
+"""``column IN (values)`` for lists of any length, written so PostgreSQL sees one statement text.
+
+SQLAlchemy spells ``IN`` with one parameter per value, so a statement's text, and the plan
+PostgreSQL prepares for it, change with the length of the list: every batch size is a new
+statement to parse and plan. On PostgreSQL these take the list as one array parameter instead:
+``= ANY($1)`` for values, and two unnested arrays for pairs (a literal list of a thousand pairs is
+one OR per row and pair there: 60 ms against 2 ms). Elsewhere they are the plain ``IN``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, any_, func, literal, select, tuple_
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+
+async def _on_postgresql(session: AsyncSession) -> bool:
+    return (await session.connection()).dialect.name == "postgresql"
+
+
+async def in_values(
+    session: AsyncSession, column: InstrumentedAttribute[Any], values: Collection[Any]
+) -> ColumnElement[bool]:
+    """``column IN values``."""
+    if not await _on_postgresql(session):
+        return column.in_(values)
+    return column == any_(literal(list(values), ARRAY(column.type)))
+
+
+async def in_pairs(
+    session: AsyncSession,
+    first: InstrumentedAttribute[Any],
+    second: InstrumentedAttribute[Any],
+    pairs: Sequence[tuple[Any, Any]],
+) -> ColumnElement[bool]:
+    """``(first, second) IN pairs``."""
+    if not await _on_postgresql(session):
+        return tuple_(first, second).in_(pairs)
+    unnested = (
+        func.unnest(
+            literal([a for a, _ in pairs], ARRAY(first.type)), literal([b for _, b in pairs], ARRAY(second.type))
+        )
+        .table_valued("a", "b")
+        .render_derived()
+    )
+    return tuple_(first, second).in_(select(unnested.c.a, unnested.c.b))
