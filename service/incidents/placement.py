@@ -257,7 +257,14 @@ class Placer:
         session = self.uow.session
         conditions: list[ColumnElement[bool]] = []
         if entity_keys:
-            conditions.append(await in_pairs(session, Incident.entity_id, Incident.category, sorted(entity_keys)))
+            # The entity ids alone let the index narrow the rows before the pairs are checked.
+            entity_ids = sorted({entity_id for entity_id, _ in entity_keys})
+            conditions.append(
+                and_(
+                    await in_values(session, Incident.entity_id, entity_ids),
+                    await in_pairs(session, Incident.entity_id, Incident.category, sorted(entity_keys)),
+                )
+            )
         if placed:
             margin_lat = self.rules.merge.distance_m / METRES_PER_DEGREE_LAT
             lats = [r.lat for r in placed if r.lat is not None]
