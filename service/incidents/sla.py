@@ -25,6 +25,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -171,6 +172,7 @@ class WorkingHours:
 DEFAULT_WORKING_HOURS = WorkingHours()
 
 
+@lru_cache(maxsize=4096)  # a pure function of the date, asked for every incident opened
 def is_working_day(day: date) -> bool:
     """True on a statutory working day in China, make-up workdays included.
 
@@ -227,7 +229,11 @@ def _add_working_time(start: datetime, needed: timedelta, hours: WorkingHours) -
 
 
 def _end_of_nth_working_day(opened: datetime, n: int, hours: WorkingHours) -> datetime:
-    day = _local_date(opened, hours)
+    return _end_of_nth_working_day_after(_local_date(opened, hours), n, hours)
+
+
+@lru_cache(maxsize=4096)  # every incident opened on one day under one rule has the same deadline
+def _end_of_nth_working_day_after(day: date, n: int, hours: WorkingHours) -> datetime:
     counted = 0
     while counted < n:
         day += timedelta(days=1)
