@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.bulk import insert_rows
 from service.db.database import Database, UnitOfWork
 from service.db.ids import reserve_ids
-from service.db.lists import in_values
+from service.db.lists import in_pairs, in_values
 from service.feeds.adapters import AdapterRegistry
 from service.feeds.models import SourceRecord
 from service.feeds.normalized import NormalizedRecord, RecordRejected
@@ -64,6 +64,11 @@ class _Parsed:
     record: NormalizedRecord
     match: MatchResult
     content_hash: str
+    actor: str  # who sent it: its ledger events name them
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.record.source, self.record.source_record_id
 
 
 @dataclass(slots=True)
@@ -191,7 +196,7 @@ class IngestPipeline:
             if start:
                 await asyncio.sleep(0)
             parsed.extend(
-                _Parsed(result, record, self.resolver.match(record), sha256_hex(canonical_json(record.payload)))
+                _Parsed(result, record, self.resolver.match(record), sha256_hex(canonical_json(record.payload)), actor)
                 for result, record in accepted[start : start + SLICE]
             )
         job = _Job(source, actor, parsed, asyncio.get_running_loop().create_future())
@@ -230,18 +235,15 @@ class IngestPipeline:
         for job in jobs:
             for item in job.items:
                 _reset(item.result)
-        # One pass per source and actor over all the group's records, as if they had come in one
+        # One pass over all the group's records, whatever their sources, as if they had come in one
         # request: a pass costs a dozen statements whatever its size, so 32 single-record requests
         # must not pay them 32 times.
-        passes: dict[tuple[str, str], list[_Parsed]] = {}
-        for job in jobs:
-            passes.setdefault((job.source, job.actor), []).extend(job.items)
+        items = [item for job in jobs for item in job.items]
         async with self.db.transaction() as uow:
             # New records are built before the ledger lock: its wait is the one all workers share.
-            prepared = [await _prepare(uow, source, actor, items) for (source, actor), items in passes.items()]
+            prepared = await _prepare(uow, items)
             await lock_ledger(uow)  # serialise with other workers: record upserts, placement and events
-            for one_pass in prepared:
-                await store_and_place(uow, one_pass, self.rules)
+            await store_and_place(uow, prepared, self.rules)
 
 
 def _reset(result: ItemResult) -> None:
@@ -259,39 +261,36 @@ def _settle(job: _Job, exc: BaseException | None) -> None:
 
 @dataclass
 class _Pass:
-    source: str
-    actor: str
     items: list[_Parsed]
-    new_records: dict[str, NewRecord]  # by source_record_id: those not stored when the pass began
+    new_records: dict[tuple[str, str], NewRecord]  # by (source, id): those not stored when the pass began
     entities: dict[str, PlacedEntity]  # the entities the records were matched to
 
 
-async def _prepare(uow: UnitOfWork, source: str, actor: str, items: list[_Parsed]) -> _Pass:
+async def _prepare(uow: UnitOfWork, items: list[_Parsed]) -> _Pass:
     """Build the rows of the records not stored yet (no lock needed: a record another worker stores
     meanwhile makes the insert fail, and the group is retried)."""
     session = uow.session
-    ids = {item.record.source_record_id for item in items}
-    stored = set(
-        await session.scalars(
-            select(SourceRecord.source_record_id).where(
-                SourceRecord.source == source, await in_values(session, SourceRecord.source_record_id, ids)
-            )
-        )
-    )
-    first_of_each: dict[str, _Parsed] = {}
+    stored = set(await session.execute(select(SourceRecord.source, SourceRecord.source_record_id).where(
+        await _stored_keys(session, {item.key for item in items})
+    )))  # fmt: skip
+    first_of_each: dict[tuple[str, str], _Parsed] = {}
     for item in items:
-        if item.record.source_record_id not in stored:
-            first_of_each.setdefault(item.record.source_record_id, item)
+        if item.key not in stored:
+            first_of_each.setdefault(item.key, item)
     new_ids = await reserve_ids(session, "source_records", len(first_of_each))
     now = utcnow()
-    new_records: dict[str, NewRecord] = {}
-    for record_id, (source_record_id, item) in zip(new_ids, first_of_each.items(), strict=True):
+    new_records: dict[tuple[str, str], NewRecord] = {}
+    for record_id, ((source, source_record_id), item) in zip(new_ids, first_of_each.items(), strict=True):
         record = NewRecord(record_id, source, source_record_id, now, now, item.record.occurred_at)
         _apply(record, item, now)
-        new_records[source_record_id] = record
+        new_records[item.key] = record
     # What incidents take from their entities, read before the lock: the register is not the ledger's.
     entities = await _entities(session, {item.match.entity_id for item in items if item.match.entity_id})
-    return _Pass(source, actor, items, new_records, entities)
+    return _Pass(items, new_records, entities)
+
+
+async def _stored_keys(session: AsyncSession, keys: set[tuple[str, str]]) -> ColumnElement[bool]:
+    return await in_pairs(session, SourceRecord.source, SourceRecord.source_record_id, sorted(keys))
 
 
 async def _entities(session: AsyncSession, ids: set[str]) -> dict[str, PlacedEntity]:
@@ -308,31 +307,27 @@ async def _entities(session: AsyncSession, ids: set[str]) -> dict[str, PlacedEnt
 async def store_and_place(uow: UnitOfWork, one_pass: _Pass, rules: PlacementRules) -> None:
     """Upsert the records of one pass and put new problems into incidents, under the ledger lock."""
     session = uow.session
-    source, actor, items = one_pass.source, one_pass.actor, one_pass.items
-    stored_ids = {item.record.source_record_id for item in items} - one_pass.new_records.keys()
-    existing: dict[str, SourceRecord | NewRecord] = {}
-    if stored_ids:
+    items = one_pass.items
+    stored_keys = {item.key for item in items} - one_pass.new_records.keys()
+    existing: dict[tuple[str, str], SourceRecord | NewRecord] = {}
+    if stored_keys:
         existing.update(
-            (r.source_record_id, r)
-            for r in await session.scalars(
-                select(SourceRecord).where(
-                    SourceRecord.source == source, await in_values(session, SourceRecord.source_record_id, stored_ids)
-                )
-            )
+            ((r.source, r.source_record_id), r)
+            for r in await session.scalars(select(SourceRecord).where(await _stored_keys(session, stored_keys)))
         )
     revisions: list[dict[str, Any]] = []
     to_place: list[SourceRecord | NewRecord] = []
-    placing: set[int] = set()  # id() of the records in to_place
-    # (record, its status before, whether its entity, category or time changed)
-    updated_attached: list[tuple[SourceRecord | NewRecord, str | None, bool]] = []
+    actors: dict[int, str] = {}  # record id → who sent what placement writes of it
+    # (record, who revised it, its status before, whether its entity, category or time changed)
+    updated_attached: list[tuple[SourceRecord | NewRecord, str, str | None, bool]] = []
     now = utcnow()
     for item in items:
-        record = existing.get(item.record.source_record_id)
+        record = existing.get(item.key)
         if record is None:
-            record = one_pass.new_records[item.record.source_record_id]
-            existing[record.source_record_id] = record
+            record = one_pass.new_records[item.key]
+            existing[item.key] = record
             item.result.status = "created"
-            placing.add(id(record))
+            actors[record.id] = item.actor
             to_place.append(record)
         elif record.content_hash == item.content_hash:
             item.result.status = "unchanged"
@@ -353,20 +348,20 @@ async def store_and_place(uow: UnitOfWork, one_pass: _Pass, rules: PlacementRule
             item.result.status = "updated"
             if record.incident_id is not None:
                 moved = record.is_problem and previous_place != (record.entity_id, record.category, record.occurred_at)
-                updated_attached.append((record, previous_status, moved))
-            elif id(record) not in placing:  # a record is placed once, in its final state
-                placing.add(id(record))
+                updated_attached.append((record, item.actor, previous_status, moved))
+            elif record.id not in actors:  # a record is placed once, in its final state
+                actors[record.id] = item.actor
                 to_place.append(record)  # e.g. an inspection now found wanting
 
     entities = one_pass.entities
     missing = {r.entity_id for r in to_place if r.entity_id and r.entity_id not in entities}  # operators' links
     if missing:
         entities = {**entities, **await _entities(session, missing)}
-    await Placer(uow, rules, actor).place(to_place, entities)
+    await Placer(uow, rules).place(to_place, entities, actors)
     await insert_rows(session, "source_records", [record.row() for record in one_pass.new_records.values()])
     await insert_rows(session, "source_record_revisions", revisions)
 
-    for record, previous_status, moved in updated_attached:
+    for record, actor, previous_status, moved in updated_attached:
         incident = await session.get(Incident, record.incident_id)
         if incident is not None:
             await record_change(
@@ -389,7 +384,7 @@ async def store_and_place(uow: UnitOfWork, one_pass: _Pass, rules: PlacementRule
                     record, entity, incident, change="report_revised", reason="revised by its department"
                 )
     for item in items:
-        record = existing[item.record.source_record_id]
+        record = existing[item.key]
         item.result.record_id = record.id
         item.result.entity_id = record.entity_id
         item.result.incident_id = record.incident_id

@@ -111,7 +111,7 @@ def more_severe(a: str, b: str) -> str:
 class Placer:
     """Places one transaction's problem records; candidates stay in memory across the batch."""
 
-    def __init__(self, uow: UnitOfWork, rules: PlacementRules, actor: str):
+    def __init__(self, uow: UnitOfWork, rules: PlacementRules, actor: str = ""):
         self.uow = uow
         self.rules = rules
         self.actor = actor
@@ -123,11 +123,17 @@ class Placer:
         self._placed: list[PlacedRecord] = []  # records this placer put into an incident
         self._moves: list[tuple[int, int]] = []  # (from, to): stored records to move, in order
 
-    async def place(self, records: Sequence[PlacedRecord], entities: Mapping[str, PlacedEntity]) -> None:
+    async def place(
+        self,
+        records: Sequence[PlacedRecord],
+        entities: Mapping[str, PlacedEntity],
+        actors: Mapping[int, str] | None = None,
+    ) -> None:
         """Attach each problem record to its incident; records are taken in time order.
 
         Records may be new and not yet written: the caller inserts them afterwards, with the
-        incident_id set here.
+        incident_id set here. ``actors`` names, by record id, who sent each record (records of
+        several departments are placed together); the placer's own actor otherwise.
         """
         records = [r for r in records if r.is_problem]
         if not records:
@@ -136,6 +142,8 @@ class Placer:
         await self._reserve_ids(len(records))  # at most one new incident a record
         with self.uow.session.no_autoflush:  # nothing goes out before _write orders it
             for record in sorted(records, key=lambda r: (r.occurred_at, r.id)):
+                if actors is not None:
+                    self.actor = actors[record.id]  # the events this record causes are its sender's
                 await self.place_one(record, entities.get(record.entity_id) if record.entity_id else None)
         await self._write()
 

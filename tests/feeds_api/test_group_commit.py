@@ -54,6 +54,7 @@ async def test_one_group_of_several_requests_and_sources(
             ("police", police_call("G3", at(2), name=name, address=address)),  # joins the same fire incident
             ("police", police_call("G1", at(0), name=name, address=address)),  # a resend inside the group
             ("police", police_call("G4", at(3), code="0202", label="噪声扰民", name=XIAOZHU[1], address=XIAOZHU[2])),
+            ("city", city_case("G1", at(4), shop=name, address=address)),  # the police's id, another record
         ],
     )
     assert [(r.source_record_id, r.status) for r in results] == [
@@ -62,7 +63,9 @@ async def test_one_group_of_several_requests_and_sources(
         ("G3", "created"),
         ("G1", "unchanged"),
         ("G4", "created"),
+        ("G1", "created"),
     ]
+    assert results[5].record_id != results[0].record_id
     assert results[0].entity_id == entity_id and results[4].entity_id == XIAOZHU[0]
     fire = results[0].incident_id
     assert fire is not None and {r.incident_id for r in results[:4]} == {fire}
@@ -70,6 +73,8 @@ async def test_one_group_of_several_requests_and_sources(
     detail = await incident(client, principals.operator, fire)
     assert detail["report_count"] == 3 and sorted(detail["sources"]) == ["city", "police"]
     assert [e["type"] for e in detail["events"]] == ["created", "report_attached", "report_attached"]
+    # Placed together, each record's events name the department that sent it.
+    assert [e["actor"] for e in detail["events"]] == ["department:police", "department:city", "department:police"]
 
 
 async def test_concurrent_pushes_of_one_problem_share_its_incident(
