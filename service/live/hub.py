@@ -45,7 +45,10 @@ MAX_PENDING = 50_000  # beyond this, later messages are dropped: the ledger has 
 OUTBOX_SIZE = 20_000
 PUBLISH_BATCH = 500
 # Events go to the broker several to a message, one per line (encoded JSON holds no raw newline):
-# one message per event cost every worker a pub/sub read each, for its own events too.
+# one message per event cost every worker a pub/sub read each, for its own events too. The header
+# line is no event, so a worker of an earlier release (one event a message) skips these messages
+# during a rolling restart and reads their events from the ledger instead of misreading them.
+FRAME_HEADER = b"events\n"
 FRAME_MAX_BYTES = 256 * 1024
 RETRY_AFTER_ERROR_S = 1.0
 SLICE_WORK = 5_000  # client pushes (≈ 1 µs each) between two chances for other tasks to run
@@ -336,18 +339,19 @@ async def _keep_running(name: str, loop: Callable[[], Coroutine[Any, Any, None]]
 
 
 def frames(events: list[tuple[bytes, bytes]]) -> list[bytes]:
-    """Broker messages for (prefix, event) pairs in order: each the prefix, then its events a line each."""
+    """Broker messages for (prefix, event) pairs in order: each the prefix, the header, then its events
+    a line each."""
     out: list[bytes] = []
     prefix = b""
     lines: list[bytes] = []
     size = 0
     for event_prefix, event in events:
         if lines and (event_prefix != prefix or size + len(event) > FRAME_MAX_BYTES):
-            out.append(prefix + b"\n".join(lines))
+            out.append(prefix + FRAME_HEADER + b"\n".join(lines))
             lines, size = [], 0
         prefix = event_prefix
         lines.append(event)
         size += len(event) + 1
     if lines:
-        out.append(prefix + b"\n".join(lines))
+        out.append(prefix + FRAME_HEADER + b"\n".join(lines))
     return out

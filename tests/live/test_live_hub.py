@@ -17,8 +17,8 @@ from service.ledger.service import LedgerPosition, events_after, start_new_epoch
 from service.live.broker import MemoryBroker
 from service.live.client import EndReason, LiveClient
 from service.live.filters import LiveFilter
-from service.live.hub import FRAME_MAX_BYTES, Hub, frames
-from service.live.protocol import LiveMessage, ResumeRequest, broker_prefix, encode_event
+from service.live.hub import FRAME_HEADER, FRAME_MAX_BYTES, Hub, frames
+from service.live.protocol import LiveMessage, ResumeRequest, broker_prefix, encode_event, seq_of_event_bytes
 from service.live.recent import RecentMessages
 from service.live.stream import stream_to_client
 from service.metrics import Metrics
@@ -300,13 +300,16 @@ async def test_one_broker_message_carries_a_commit_s_events_a_line_each(worker: 
     [frame] = frames([(broker_prefix(hub.epoch), event) for event in events])
     await hub.broker.publish(frame)
     assert await queued_seqs(client, 3) == [1, 2, 3]
+    # A worker of the previous release read one event a message; the header is no event to it.
+    assert seq_of_event_bytes(frame[len(broker_prefix(hub.epoch)) :]) is None
 
 
 def test_frames_keep_order_and_split_by_history_and_size() -> None:
     old, new = broker_prefix("old"), broker_prefix("new")
     big = b"x" * (FRAME_MAX_BYTES // 2)
     events = [(old, b"1"), (old, b"2"), (new, b"3"), (new, big), (new, big), (new, b"6")]
-    assert frames(events) == [old + b"1\n2", new + b"3\n" + big, new + big + b"\n6"]
+    header = FRAME_HEADER
+    assert frames(events) == [old + header + b"1\n2", new + header + b"3\n" + big, new + header + big + b"\n6"]
     assert frames([]) == []
 
 
