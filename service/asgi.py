@@ -21,8 +21,12 @@ def app_factory() -> FastAPI:
     settings = Settings()
     configure_logging(settings.log_level)
     app = create_app(settings)
-    # What is loaded by now (modules, mappers, the app) lives as long as the process: keep it out of
-    # every later collection's walk.
+    settle_garbage_collector()
+    return app
+
+
+def settle_garbage_collector() -> None:
+    """Call once the app is built: what is loaded by then (modules, mappers, the app) lives as long
+    as the process, so it is kept out of every later collection's walk."""
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
-    return app

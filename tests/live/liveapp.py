@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 import service.db.models  # noqa: F401  (every table: the mappers need them all, as in the real app)
+from service.asgi import settle_garbage_collector
 from service.auth.router import router as auth_router
 from service.auth.secrets import make_hasher
 from service.auth.service import create_key
@@ -178,5 +179,8 @@ def create_live_app(settings: Settings) -> FastAPI:
 
 
 def app_from_env() -> FastAPI:
-    """uvicorn --factory tests.live.liveapp:app_from_env (CB_* settings from the environment)."""
-    return create_live_app(Settings())
+    """uvicorn --factory tests.live.liveapp:app_from_env (CB_* settings from the environment), with the
+    garbage collector as the real server's workers have it."""
+    app = create_live_app(Settings())
+    settle_garbage_collector()
+    return app
