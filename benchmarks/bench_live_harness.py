@@ -127,7 +127,7 @@ class StreamClient(asyncio.Protocol):
     """Just enough RFC 6455 for a server that sends unfragmented text frames: splits frames,
     answers pings, and tracks the seq of what it receives (in order, exactly once)."""
 
-    def __init__(self, path: str, host: str, on_message: OnMessage | None = None):
+    def __init__(self, path: str, host: str, on_message: OnMessage | None = None, resume_from: int | None = None):
         self.path, self.host, self.on_message = path, host, on_message
         self.transport: asyncio.Transport | None = None
         self.buffer = bytearray()
@@ -135,7 +135,7 @@ class StreamClient(asyncio.Protocol):
         self.closed = asyncio.get_running_loop().create_future()
         self.close_code: int | None = None
         self.snapshot_seq: int | None = None
-        self.last_seq: int | None = None
+        self.last_seq: int | None = resume_from  # a resuming client expects resume_from + 1 next
         self.events = 0
         self.out_of_order = 0
         self.messages = 0
@@ -226,11 +226,17 @@ class StreamClient(asyncio.Protocol):
             self.transport.close()
 
 
-async def open_client(address: str, params: dict[str, Any], on_message: OnMessage | None = None) -> StreamClient:
+async def open_client(
+    address: str, params: dict[str, Any], on_message: OnMessage | None = None, resume_from: int | None = None
+) -> StreamClient:
+    """Connect and upgrade. Frames that come with the upgrade are read before this returns, so a
+    resuming client says where it resumes from here, not afterwards."""
     host, port = address.split(":")
     path = f"/ws/live?{urlencode(params)}"
     loop = asyncio.get_running_loop()
-    _transport, client = await loop.create_connection(lambda: StreamClient(path, address, on_message), host, int(port))
+    _transport, client = await loop.create_connection(
+        lambda: StreamClient(path, address, on_message, resume_from), host, int(port)
+    )
     await client.upgraded
     return client
 

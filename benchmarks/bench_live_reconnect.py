@@ -86,9 +86,9 @@ async def run(away: float, rate: float, workers: int, others: int, fresh_worker:
             started = time.monotonic()
             target = head
             fresh_ticket = await ws_ticket(address, key)
+            # It resumes from `since`: the next event must be since + 1.
             back = await open_client(address, {"ticket": fresh_ticket, "since": since, "epoch": epochs[0]},
-                                     note_first)
-            back.last_seq = since  # it resumes from here: the next event must be since + 1
+                                     note_first, resume_from=since)
             async with asyncio.timeout(30):
                 await reached.wait()
             caught_up = time.monotonic() - started
