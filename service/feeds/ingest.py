@@ -270,9 +270,12 @@ async def _prepare(uow: UnitOfWork, items: list[_Parsed]) -> _Pass:
     """Build the rows of the records not stored yet (no lock needed: a record another worker stores
     meanwhile makes the insert fail, and the group is retried)."""
     session = uow.session
-    stored = set(await session.execute(select(SourceRecord.source, SourceRecord.source_record_id).where(
-        await _stored_keys(session, {item.key for item in items})
-    )))  # fmt: skip
+    rows = await session.execute(
+        select(SourceRecord.source, SourceRecord.source_record_id).where(
+            await _stored_keys(session, {item.key for item in items})
+        )
+    )
+    stored = {(row.source, row.source_record_id) for row in rows}
     first_of_each: dict[tuple[str, str], _Parsed] = {}
     for item in items:
         if item.key not in stored:
@@ -317,7 +320,7 @@ async def store_and_place(uow: UnitOfWork, one_pass: _Pass, rules: PlacementRule
         )
     revisions: list[dict[str, Any]] = []
     to_place: list[SourceRecord | NewRecord] = []
-    actors: dict[int, str] = {}  # record id → who sent what placement writes of it
+    actors: dict[int, str] = {}  # record id → who sent it (the events of its placement name them)
     # (record, who revised it, its status before, whether its entity, category or time changed)
     updated_attached: list[tuple[SourceRecord | NewRecord, str, str | None, bool]] = []
     now = utcnow()
