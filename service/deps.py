@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -77,3 +77,7 @@ AdminDep = Annotated[Caller, Depends(require_roles("admin"))]
 IncidentReaderDep = Annotated[Caller, Depends(require_roles(*INCIDENT_READER_ROLES))]
 FieldDep = Annotated[Caller, Depends(require_roles(*FIELD_ROLES))]
 AnyCallerDep = CallerDep
+
+# One page of a list: every list endpoint takes the same bounds.
+PageLimit = Annotated[int, Query(ge=1, le=500)]
+PageOffset = Annotated[int, Query(ge=0, le=10_000_000)]

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, UploadFile
 
 from service.auth.service import Caller
-from service.deps import CallerDep, OperatorDep, SessionDep, StateDep
+from service.deps import CallerDep, OperatorDep, PageLimit, PageOffset, SessionDep, StateDep
 from service.errors import Forbidden, NotFound, PayloadTooLarge
 from service.feeds import service
 from service.feeds.adapters import UnknownSourceError
@@ -130,8 +130,8 @@ async def list_records(
     session: SessionDep,
     _caller: OperatorDep,
     flt: RecordFilterDep,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    limit: PageLimit = 50,
+    offset: PageOffset = 0,
 ) -> RecordList:
     """Records with their links; ``linked=false`` is the unlinked queue, with suggested candidates."""
     rows, total = await service.list_records(session, flt, limit, offset)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query, UploadFile
 from fastapi.responses import FileResponse
 
 from service.auth.service import Caller
-from service.deps import FieldDep, IncidentReaderDep, OperatorDep, SessionDep, StateDep
+from service.deps import FieldDep, IncidentReaderDep, OperatorDep, PageLimit, PageOffset, SessionDep, StateDep
 from service.errors import Forbidden, NotFound, Unprocessable
 from service.feeds.service import records_out
 from service.incidents import queries, workflow
@@ -82,8 +82,8 @@ async def list_incidents(
     caller: IncidentReaderDep,
     flt: IncidentFilterDep,
     sort: SortKey = "-last_reported_at",
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    limit: PageLimit = 50,
+    offset: PageOffset = 0,
 ) -> IncidentList:
     """Incidents, filtered and sorted; an inspector sees only their own."""
     if caller.role == "inspector":

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from sqlalchemy import select
 
-from service.deps import FieldDep, IncidentReaderDep, OperatorDep, SessionDep, StateDep
+from service.deps import FieldDep, IncidentReaderDep, OperatorDep, PageLimit, PageOffset, SessionDep, StateDep
 from service.registry import service
 from service.registry.file import entity_file
 from service.registry.models import Entity, entity_as_dict
@@ -33,8 +33,8 @@ async def search_entities(
     ] = None,
     grid: Annotated[str | None, Query(max_length=64)] = None,
     kind: Annotated[str | None, Query(max_length=16)] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    limit: PageLimit = 50,
+    offset: PageOffset = 0,
 ) -> EntityList:
     rows, total = await service.search_entities(session, q, grid, kind, limit, offset)
     return EntityList(items=[EntityOut(**entity_as_dict(e)) for e in rows], total=total)

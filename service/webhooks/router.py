@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from service.deps import AdminDep, SessionDep, StateDep
+from service.deps import AdminDep, PageLimit, PageOffset, SessionDep, StateDep
 from service.webhooks import service
 from service.webhooks.schemas import (
     AttemptOut,
@@ -36,8 +36,8 @@ async def list_deliveries(
     _admin: AdminDep,
     source: Annotated[str | None, Query(max_length=32)] = None,
     status: DeliveryStatus | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    limit: PageLimit = 50,
+    offset: PageOffset = 0,
 ) -> DeliveryList:
     """The delivery log, newest first: each delivery with its attempts, last error and status code."""
     views, total = await service.list_deliveries(session, source, status, limit, offset)
