@@ -112,7 +112,11 @@ async def test_silence_longer_than_the_limit_makes_it_reconnect(sqlite_url: str)
         state: AppState = app.state.cb
         key = await make_key(state.db, "display")
         async with watching(address, key, silence_limit_s=0.3) as lines:
+            # Silence, then a resumed connection: the client holds a position (on a loaded machine the
+            # first try may time out before its snapshot, and a snapshot taken after the write below
+            # would hold the incident rather than stream it).
             await wait_until(lambda: _is(any("no event and no ping" in line for line in lines)), within=5)
+            await wait_until(lambda: _is(any(line.startswith("connected, resuming after seq 0") for line in lines)), 5)
             await write_incidents(state.db, 1)
             await wait_until(lambda: _has(lines, 1), within=5)
         assert any(line.startswith("connected, resuming after seq 0") for line in lines)
