@@ -4,8 +4,9 @@ The canonical form is the standard library's ``json.dumps(sort_keys=True, separa
 ensure_ascii=False)`` — the ledger's hashes since the first event are computed over it. orjson
 writes the same bytes about ten times faster, except for floats the standard library spells with
 an exponent (below 1e-4 or from 1e16 up: ``1e-05`` against orjson's ``0.00001``), non-finite
-floats and values orjson does not take (integers beyond 64 bits, non-string keys). Those go the
-standard way.
+floats (orjson writes null) and values orjson does not take (integers beyond 64 bits, non-string
+keys). Those go the standard way. Whether a value holds such floats is read from the value, not
+from the text: a walk over the containers costs less than scanning or parsing the output.
 """
 
 from __future__ import annotations
@@ -18,14 +19,24 @@ from typing import Any
 import orjson
 
 _ORJSON_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
-# Where orjson's float spelling departs from the standard one it writes an exponent (1e-7, 1e16)
-# or five leading zeros (0.00001). Text that merely looks so inside a string takes the slow way too.
-_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
 
 
-def _maybe_spelled_apart(text: bytes) -> bool:
-    return b"0.0000" in text or b"0e" in text.translate(_DIGITS_AS_ZERO)
-
+def _floats_spelled_alike(value: Any) -> bool:
+    """True when every float inside is one both encoders spell the same way (finite, no exponent)."""
+    if type(value) is float:  # orjson refuses subclasses of float
+        return value == 0.0 or 1e-4 <= abs(value) < 1e16  # NaN fails every comparison
+    if isinstance(value, dict):  # subclasses too: orjson writes them
+        value = value.values()
+    elif not isinstance(value, list | tuple):
+        return True
+    for item in value:
+        kind = type(item)
+        if kind is float:
+            if not (item == 0.0 or 1e-4 <= abs(item) < 1e16):
+                return False
+        elif kind is not str and kind is not int and item is not None and not _floats_spelled_alike(item):
+            return False
+    return True
 
 
 def _default(value: Any) -> Any:
@@ -40,8 +51,7 @@ def canonical_json(value: Any) -> bytes:
     except orjson.JSONEncodeError:
         pass
     else:
-        # Reading it back catches what orjson writes silently otherwise: NaN and infinities as null.
-        if not _maybe_spelled_apart(text) and orjson.loads(text) == value:
+        if _floats_spelled_alike(value):
             return text
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_default).encode()
 

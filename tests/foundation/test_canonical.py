@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from datetime import UTC, datetime
 
 from hypothesis import given, settings
@@ -45,3 +46,11 @@ def test_values_orjson_refuses_take_the_standard_way() -> None:
 def test_datetimes_are_written_as_iso_text() -> None:
     at = datetime(2026, 11, 28, 8, 30, 0, 123, tzinfo=UTC)
     assert canonical_json({"at": at}) == b'{"at":"2026-11-28T08:30:00.000123+00:00"}'
+
+
+def test_floats_inside_container_subclasses_are_checked_too() -> None:
+    class Items(list[object]):
+        pass
+
+    for value in (defaultdict(float, {"nan": float("nan")}), {"v": Items([1e-7])}, {"t": (1.5, float("-inf"))}):
+        assert canonical_json(value) == standard(value)
