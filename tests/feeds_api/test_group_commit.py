@@ -94,3 +94,35 @@ async def test_concurrent_pushes_of_one_problem_share_its_incident(
     assert all(r["status"] == "created" and r["entity_id"] == entity_id for r in results)
     assert len({r["incident_id"] for r in results}) == 1
     assert (await incident(client, principals.operator, results[0]["incident_id"]))["report_count"] == 16
+
+
+class GroupSizes(IngestPipeline):
+    """The pipeline, noting how many jobs each of its transactions wrote."""
+
+    groups: list[int]
+
+    async def _write(self, jobs: list[Any]) -> None:
+        self.groups.append(len(jobs))
+        await super()._write(jobs)
+
+
+async def test_requests_arriving_while_a_group_forms_join_it(state: AppState) -> None:
+    # As under load: the first job finds the queue empty, the others come a few loop turns later.
+    pipeline = GroupSizes(state.db, state.resolver, state.placement_rules)
+    pipeline.groups = []
+    pipeline.start()
+
+    async def push(number: int) -> None:
+        for _ in range(number % 5):
+            await asyncio.sleep(0)
+        item = police_call(f"A{number}", at(number), name=XIAOZHU[1], address=XIAOZHU[2])
+        _, accepted = parse_items(state.adapters, "police", [(0, item)])
+        await pipeline.submit("police", "department:police", accepted)
+
+    try:
+        await asyncio.gather(*(push(number) for number in range(12)))
+        assert pipeline.groups == [12]
+        await push(12)  # alone: written without waiting for company that is not coming
+        assert pipeline.groups == [12, 1]
+    finally:
+        await pipeline.stop()
