@@ -274,6 +274,7 @@ class CpuMeter:
         self.server = server
         self.workers = server.worker_pids()
         self.worker_s = self.database_s = self.client_s = 0.0
+        self.each_worker_s: list[float] = []  # keep-alive connections stay with the worker that took them
         self._first: dict[int, float] = {}
         self._last: dict[int, float] = {}
         self._task: asyncio.Task[None] | None = None
@@ -293,7 +294,8 @@ class CpuMeter:
 
     async def __aenter__(self) -> CpuMeter:
         await self._sample(starting=True)
-        self._workers_before, self._client_before = cpu_seconds(self.workers), time.process_time()
+        self._each_before = [cpu_seconds([pid]) for pid in self.workers]
+        self._client_before = time.process_time()
         self._task = asyncio.create_task(self._sample_forever())
         return self
 
@@ -302,7 +304,10 @@ class CpuMeter:
         self._task.cancel()
         await asyncio.gather(self._task, return_exceptions=True)
         await self._sample()
-        self.worker_s = cpu_seconds(self.workers) - self._workers_before
+        self.each_worker_s = [
+            cpu_seconds([pid]) - before for pid, before in zip(self.workers, self._each_before, strict=True)
+        ]
+        self.worker_s = sum(self.each_worker_s)
         self.client_s = time.process_time() - self._client_before
         self.database_s = sum(self._last[pid] - first for pid, first in self._first.items())
 
@@ -541,6 +546,7 @@ async def run_batches(
             "joined_share": tally.joined / max(1, tally.records),
             "errors": tally.errors[:5],
             "server_cpu_s": meter.worker_s,
+            "each_worker_cpu_s": meter.each_worker_s,
             "db_cpu_s": meter.database_s,
             "client_cpu_s": meter.client_s,
             "ledger_ok": await server.ledger_ok(),
@@ -560,16 +566,22 @@ def print_run(figures: dict[str, Any]) -> None:
         f"      statuses {figures['statuses']}; {figures['joined_share']:.0%} joined an existing incident;"
         f" {figures['linked_share']:.0%} of stored records linked; ledger verify ok: {figures['ledger_ok']}"
     )
+    print_cpu(figures)
+    for error in figures["errors"]:
+        print(f"      error: {error}")
+
+
+def print_cpu(figures: dict[str, Any]) -> None:
     cpu = figures["server_cpu_s"] + figures["db_cpu_s"] + figures["client_cpu_s"]
     ceiling = (os.cpu_count() or 1) * figures["records"] / max(cpu, 1e-9)
+    each = figures["each_worker_cpu_s"]
+    split = f" ({' + '.join(f'{s:.1f}' for s in each)})" if len(each) > 1 else ""
     print(
-        f"      CPU: server {figures['server_cpu_s']:.1f} s + PostgreSQL {figures['db_cpu_s']:.1f} s"
+        f"      CPU: server {figures['server_cpu_s']:.1f} s{split} + PostgreSQL {figures['db_cpu_s']:.1f} s"
         f" + client {figures['client_cpu_s']:.1f} s over {figures['seconds']:.1f} s wall on {os.cpu_count()} cores"
         f" = {1000 * cpu / max(1, figures['records']):.2f} ms CPU a record"
         f" (≈ {ceiling:,.0f} records/s if every core did nothing else)"
     )
-    for error in figures["errors"]:
-        print(f"      error: {error}")
 
 
 def main() -> None:

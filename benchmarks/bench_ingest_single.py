@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from bench_ingest_batch import (
     batches_by_source,
     http_client,
     load_register,
+    print_cpu,
     profiled,
     push_batches,
 )
@@ -147,6 +147,7 @@ async def run_single(
             "errors": outcome.errors[:5],
             "error_count": len(outcome.errors),
             "server_cpu_s": meter.worker_s,
+            "each_worker_cpu_s": meter.each_worker_s,
             "db_cpu_s": meter.database_s,
             "client_cpu_s": meter.client_s,
             "ledger_ok": await server.ledger_ok(),
@@ -168,16 +169,11 @@ def print_run(figures: dict[str, Any]) -> None:
         f"  ({figures['records']:,} records in {figures['seconds']:.1f} s;"
         f" {verdict} the {TARGET_RECORDS_PER_S}/s target)"
     )
-    cpu = figures["server_cpu_s"] + figures["db_cpu_s"] + figures["client_cpu_s"]
     print(
         f"      statuses {figures['statuses']}; {figures['error_count']} errors;"
         f" ledger verify ok: {figures['ledger_ok']}"
     )
-    print(
-        f"      CPU: server {figures['server_cpu_s']:.1f} s + PostgreSQL {figures['db_cpu_s']:.1f} s"
-        f" + client {figures['client_cpu_s']:.1f} s over {figures['seconds']:.1f} s wall on {os.cpu_count()} cores"
-        f" = {1000 * cpu / max(1, figures['records']):.2f} ms CPU a record"
-    )
+    print_cpu(figures)
     for error in figures["errors"]:
         print(f"      error: {error}")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, UploadFile
 
 from service.auth.service import Caller
 from service.deps import CallerDep, OperatorDep, PageLimit, PageOffset, SessionDep, StateDep
@@ -25,6 +25,11 @@ from service.ratelimit import client_ip
 from service.state import AppState
 
 router = APIRouter(tags=["feeds"])
+
+# A push of at least this many records ends its connection: the client's next request then opens a
+# new one, which the least busy worker accepts first. Kept-alive connections otherwise stay with
+# the worker that accepted them, and a department's batches could all land on one of several.
+REBALANCE_AFTER_RECORDS = 100
 
 SourcePath = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{0,31}$", description="police, market, city, …")]
 
@@ -58,7 +63,9 @@ def _check_source(state: AppState, caller: Caller, source: str, operators_too: b
 
 
 @router.post("/feeds/{source}/records", response_model=IngestReport, openapi_extra=PUSH_BODY_SCHEMA)
-async def push_records(source: SourcePath, request: Request, state: StateDep, caller: CallerDep) -> IngestReport:
+async def push_records(
+    source: SourcePath, request: Request, response: Response, state: StateDep, caller: CallerDep
+) -> IngestReport:
     """One record, or an array of up to 1,000, in the source's native format; a result for each."""
     _check_source(state, caller, source, operators_too=False)
     limits = state.rate_limits
@@ -70,6 +77,8 @@ async def push_records(source: SourcePath, request: Request, state: StateDep, ca
         str(caller.principal_id),
         cost=len(payload) if isinstance(payload, list) and payload else 1,
     )
+    if isinstance(payload, list) and len(payload) >= REBALANCE_AFTER_RECORDS:
+        response.headers["Connection"] = "close"
     return await service.ingest_push(state, source, caller.actor, payload)
 
 

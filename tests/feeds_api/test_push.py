@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from service.feeds.models import SourceRecord, SourceRecordRevision
+from service.feeds.router import REBALANCE_AFTER_RECORDS
 from service.state import AppState
 from tests.conftest import Principals
 from tests.feeds_api.conftest import (
@@ -184,3 +185,14 @@ async def test_a_department_pulls_the_status_of_its_own_record(
     assert other.status_code == 403
     missing = await client.get("/api/v1/feeds/police/records/NOPE", headers=principals.police)
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+
+
+async def test_a_large_batch_ends_its_connection_so_the_next_one_may_go_to_another_worker(
+    client: httpx.AsyncClient, principals: Principals
+) -> None:
+    single = await push(client, principals.police, "police", police_call("K0", at(0), address="临汾路375号"))
+    assert single.status_code == 200 and "connection" not in single.headers
+    batch = [police_call(f"K{i}", at(i), address="临汾路375号") for i in range(1, 1 + REBALANCE_AFTER_RECORDS)]
+    response = await push(client, principals.police, "police", batch)
+    assert response.status_code == 200 and response.headers["connection"] == "close"
+    assert len(response.json()["results"]) == REBALANCE_AFTER_RECORDS
