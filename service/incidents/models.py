@@ -49,9 +49,10 @@ class Incident(Base):
 
 
 @dataclass(slots=True)
-class NewIncident:
-    """An incident opened in this transaction and not yet inserted: the columns of Incident as plain
-    fields (placement opens hundreds per batch; mapped objects cost more than the rest of opening)."""
+class IncidentRow:
+    """An incident's columns as plain fields: one placement opens in this transaction, or one it read
+    to join. Placement opens and joins hundreds per batch; mapped objects and the unit of work's
+    flush cost more than the placing itself. Placement writes these rows itself (Placer._write)."""
 
     id: int
     entity_id: str | None
@@ -82,8 +83,8 @@ class NewIncident:
         return {name: getattr(self, name) for name in self.__slots__}
 
 
-# An incident as placement and the ledger see it: stored, or opened in this transaction.
-IncidentState = Incident | NewIncident
+# An incident as placement and the ledger see it: a mapped object, or a row placement writes itself.
+IncidentState = Incident | IncidentRow
 
 
 class Attachment(Base):

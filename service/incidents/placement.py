@@ -5,7 +5,9 @@ incidents, applies the decision and writes each step to the ledger. It runs unde
 lock, so two batches never both open an incident for the same problem.
 
 Decisions are made in memory and written afterwards in bulk: the incidents a pass opens go out in
-one insert, before anything that points at them (records, merged incidents) is written.
+one insert, before anything that points at them (records, merged incidents) is written, and the
+candidates it changed in one update. Candidates are read as plain rows, except those the session
+already holds as mapped objects: one incident is never two objects in a transaction.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Row, and_, func, or_, select, update
+from sqlalchemy.orm.util import identity_key
 
 from service.db.bulk import insert_rows
 from service.db.database import UnitOfWork
@@ -27,7 +30,7 @@ from service.feeds.models import SourceRecord
 from service.feeds.normalized import SEVERITIES
 from service.incidents.lifecycle import MERGED, OPEN_STATUSES
 from service.incidents.merging import IncidentFacts, MergeSettings, ReportFacts, place_report
-from service.incidents.models import Incident, IncidentState, NewIncident
+from service.incidents.models import Incident, IncidentRow, IncidentState
 from service.incidents.projection import record_change
 from service.incidents.sla import SlaRule, compute_due_at, is_overdue
 from service.kit.clock import utcnow
@@ -119,7 +122,8 @@ class Placer:
         self._by_place: dict[str, list[_Candidate]] = defaultdict(list)
         self._loaded: dict[int, _Candidate] = {}
         self._free_ids: list[int] = []
-        self._opened: list[NewIncident] = []  # not written yet: see _write
+        self._opened: list[IncidentRow] = []  # not written yet: see _write
+        self._read: dict[int, tuple[IncidentRow, int]] = {}  # candidates read as rows, and their version then
         self._placed: list[PlacedRecord] = []  # records this placer put into an incident
         self._moves: list[tuple[int, int]] = []  # (from, to): stored records to move, in order
 
@@ -293,17 +297,15 @@ class Placer:
         # than the window before these records, or starts more than it after, is joined by none.
         times = [r.occurred_at for r in records]
         window = self.rules.merge.window
-        incidents = (
-            await session.scalars(
-                select(Incident).where(
-                    Incident.status.in_(OPEN_STATUSES),
-                    Incident.last_reported_at >= min(times) - window,
-                    Incident.first_reported_at <= max(times) + window,
-                    or_(*conditions),
-                )
+        rows = await session.execute(
+            select(*Incident.__table__.columns).where(
+                Incident.status.in_(OPEN_STATUSES),
+                Incident.last_reported_at >= min(times) - window,
+                Incident.first_reported_at <= max(times) + window,
+                or_(*conditions),
             )
-        ).all()
-        new = [i for i in incidents if i.id not in self._loaded]
+        )
+        new = [self._state_of(row) for row in rows if row.id not in self._loaded]
         if not new:
             return
         reports = await session.execute(
@@ -318,6 +320,16 @@ class Placer:
         for incident in new:
             self._remember(_Candidate(incident, by_incident.get(incident.id, [])))
 
+    def _state_of(self, row: Row[Any]) -> IncidentState:
+        """The session's mapped object for this incident if it holds one (it may carry changes not
+        written yet), else a plain row that _write updates if placement changes it."""
+        held = self.uow.session.identity_map.get(identity_key(Incident, row.id))
+        if isinstance(held, Incident):
+            return held
+        incident = IncidentRow(**row._mapping)
+        self._read[incident.id] = (incident, incident.version)
+        return incident
+
     async def _reserve_ids(self, count: int) -> None:
         """Take incident ids up front, so opening an incident costs no statement of its own."""
         self._free_ids = sorted(
@@ -328,13 +340,18 @@ class Placer:
         return self._free_ids.pop()  # place and relocate reserve one for each incident they may open
 
     async def _write(self) -> None:
-        """Write what the decisions left in memory: opened incidents first, then stored records moved
-        by merges. Changes to stored incidents go out with the session's next flush."""
+        """Write what the decisions left in memory: opened incidents first, then the candidates read
+        as rows that changed (every change bumps the version), then stored records moved by merges.
+        Changes to mapped incidents go out with the session's next flush."""
         session = self.uow.session
         if self._opened:
             rows = [incident.row() for incident in self._opened]
             await insert_rows(session, "incidents", sorted(rows, key=lambda row: row["id"]))
             self._opened.clear()
+        changed = sorted((i for i, version in self._read.values() if i.version != version), key=lambda i: i.id)
+        if changed:
+            await session.execute(update(Incident), [incident.row() for incident in changed])  # by primary key
+        self._read = {id_: (incident, incident.version) for id_, (incident, _) in self._read.items()}
         for gone, kept in self._moves:
             # "fetch" brings the moved rows' ids back and updates just those records in the session;
             # the default would test every record the session holds (thousands in a batch) one by one.
@@ -346,11 +363,11 @@ class Placer:
             )
         self._moves.clear()
 
-    async def _open(self, record: PlacedRecord, entity: PlacedEntity | None) -> NewIncident:
+    async def _open(self, record: PlacedRecord, entity: PlacedEntity | None) -> IncidentRow:
         now = utcnow()
         rule = self.rules.sla.get(record.category)
         due_at = compute_due_at(record.occurred_at, rule) if rule else None
-        incident = NewIncident(
+        incident = IncidentRow(
             id=self._next_id(),
             entity_id=entity.id if entity else None,
             entity_name=entity.name if entity else None,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from service.feeds.ingest import NewRecord
 from service.feeds.models import SourceRecord
-from service.incidents.models import Incident, NewIncident
+from service.incidents.models import Incident, IncidentRow
 
 
 def test_new_record_has_exactly_the_columns_of_source_records() -> None:
     assert set(NewRecord.__slots__) == set(SourceRecord.__table__.columns.keys())
 
 
-def test_new_incident_has_exactly_the_columns_of_incidents() -> None:
-    assert set(NewIncident.__slots__) == set(Incident.__table__.columns.keys())
+def test_incident_row_has_exactly_the_columns_of_incidents() -> None:
+    assert set(IncidentRow.__slots__) == set(Incident.__table__.columns.keys())

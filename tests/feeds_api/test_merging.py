@@ -282,3 +282,24 @@ async def test_a_revision_of_a_lone_report_changes_its_incident_or_merges_it(
     assert back["incident_id"] == noise["incident_id"]  # joins L2's incident: its own is merged into it
     merged = await incident(client, principals.operator, alone["incident_id"])
     assert merged["status"] == "merged" and merged["merged_into"] == noise["incident_id"]
+
+
+async def test_a_revision_that_keeps_the_report_where_it_was_leaves_one_consistent_incident(
+    client: httpx.AsyncClient, principals: Principals
+) -> None:
+    """The report leaves its incident and joins it again in one transaction, which holds that
+    incident as a mapped object: placement must change that object, not a second copy of the row."""
+    entity = ENTITIES[3]
+    [first] = await push_ok(client, principals.police, "police", call_at(entity, "K1", 0))
+    [second] = await push_ok(client, principals.police, "police", call_at(entity, "K2", 2))
+    assert second["incident_id"] == first["incident_id"]
+    seq = await head_seq(client, principals.operator)
+
+    [revised] = await push_ok(client, principals.police, "police", call_at(entity, "K2", 3))  # a later time
+    assert revised["status"] == "updated" and revised["incident_id"] == first["incident_id"]
+    events = await ledger_events(client, principals.operator, since=seq)
+    assert [e["type"] for e in events] == ["report_updated", "report_detached", "report_attached"]
+    assert [e["incident"]["report_count"] for e in events] == [2, 1, 2]
+    final = await incident(client, principals.operator, first["incident_id"])
+    assert final["report_count"] == 2 and sorted(r["source_record_id"] for r in final["records"]) == ["K1", "K2"]
+    assert {k: final[k] for k in events[-1]["incident"]} == events[-1]["incident"]
