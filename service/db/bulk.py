@@ -8,6 +8,7 @@ them in C, and PostgreSQL loads them cheaper than INSERTs. Runs in the session's
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import JSON, insert
@@ -31,10 +32,19 @@ async def insert_rows(session: AsyncSession, table_name: str, rows: Sequence[dic
             await session.execute(insert(table), list(rows))
         return
     columns = list(rows[0])
-    json_columns = {name for name in columns if isinstance(table.c[name].type, JSON)}
-    records = [
-        tuple(dumps(row[name]) if name in json_columns and row[name] is not None else row[name] for name in columns)
-        for row in rows
-    ]
+    values_of = itemgetter(*columns)  # one C call a row: thousands of rows, dozens of columns
+    records = [values_of(row) for row in rows] if len(columns) > 1 else [(values_of(row),) for row in rows]
+    json_at = [index for index, name in enumerate(columns) if isinstance(table.c[name].type, JSON)]
+    if json_at:
+        records = [_json_as_text(values, json_at) for values in records]
     raw = await connection.get_raw_connection()
     await raw.driver_connection.copy_records_to_table(table_name, records=records, columns=columns)  # type: ignore[union-attr]
+
+
+def _json_as_text(values: tuple[Any, ...], json_at: list[int]) -> tuple[Any, ...]:
+    """COPY takes JSON columns as text."""
+    as_list = list(values)
+    for index in json_at:
+        if as_list[index] is not None:
+            as_list[index] = dumps(as_list[index])
+    return tuple(as_list)

@@ -248,11 +248,20 @@ class Placer:
         record.incident_id = None
 
     def _pool(self, record: PlacedRecord) -> list[_Candidate]:
+        """The open incidents the record could join. Every report of an incident lies between its
+        first and last, so one that ends more than the window before the record, or starts more
+        than the window after it, has no report close enough in time (the query's own test)."""
         if record.entity_id is not None:
             pool = self._by_entity.get((record.entity_id, record.category), [])
         else:
             pool = self._by_place.get(record.category, [])
-        return [c for c in pool if c.incident.status in OPEN_STATUSES]
+        window, at = self.rules.merge.window, record.occurred_at
+        return [
+            c
+            for c in pool
+            if c.incident.status in OPEN_STATUSES
+            and c.incident.first_reported_at - window <= at <= c.incident.last_reported_at + window
+        ]
 
     def _remember(self, candidate: _Candidate) -> None:
         incident = candidate.incident
