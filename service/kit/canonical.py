@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
@@ -23,16 +24,19 @@ _ORJSON_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
 
 def _floats_spelled_alike(value: Any) -> bool:
     """True when every float inside is one both encoders spell the same way (finite, no exponent)."""
-    if type(value) is float:  # orjson refuses subclasses of float
-        return value == 0.0 or 1e-4 <= abs(value) < 1e16  # NaN fails every comparison
+    items: Iterable[Any]
     if isinstance(value, dict):  # subclasses too: orjson writes them
-        value = value.values()
-    elif not isinstance(value, list | tuple):
+        items = value.values()
+    elif isinstance(value, list | tuple):
+        items = value
+    elif type(value) is float:  # orjson refuses subclasses of float
+        items = (value,)
+    else:
         return True
-    for item in value:
+    for item in items:
         kind = type(item)
         if kind is float:
-            if not (item == 0.0 or 1e-4 <= abs(item) < 1e16):
+            if not (item == 0.0 or 1e-4 <= abs(item) < 1e16):  # NaN fails every comparison
                 return False
         elif kind is not str and kind is not int and item is not None and not _floats_spelled_alike(item):
             return False
