@@ -22,6 +22,7 @@ from service.db.bulk import insert_rows
 from service.db.database import Database, UnitOfWork
 from service.db.ids import reserve_ids
 from service.db.lists import in_pairs, in_values
+from service.errors import ServiceUnavailable
 from service.feeds.adapters import AdapterRegistry
 from service.feeds.models import SourceRecord
 from service.feeds.normalized import NormalizedRecord, RecordRejected
@@ -179,6 +180,7 @@ class IngestPipeline:
         # Bounded: when the writer falls behind, requests wait here instead of piling up in memory.
         self._queue: asyncio.Queue[_Job] = asyncio.Queue(maxsize=256)
         self._task: asyncio.Task[None] | None = None
+        self._taken: list[_Job] = []  # the group being gathered or written
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="ingest-pipeline")
@@ -187,6 +189,13 @@ class IngestPipeline:
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+        # Whoever still waits gets an answer to retry, not a request that never returns; a resend
+        # is safe whether or not its group committed before the stop (records are idempotent).
+        stopping = ServiceUnavailable("the service is shutting down; send again")
+        for job in self._taken:
+            _settle(job, stopping)
+        while not self._queue.empty():
+            _settle(self._queue.get_nowait(), stopping)
 
     async def submit(self, source: str, actor: str, accepted: list[tuple[ItemResult, NormalizedRecord]]) -> None:
         """Store the records; returns once they are committed (results are filled in place)."""
@@ -210,6 +219,7 @@ class IngestPipeline:
     async def _run(self) -> None:
         while True:
             await self._write_group(await self._gather())
+            self._taken = []
 
     async def _gather(self) -> list[_Job]:
         """The next group: the queued jobs, and those still arriving.
@@ -220,6 +230,7 @@ class IngestPipeline:
         nothing else is arriving the few turns cost microseconds.
         """
         jobs = [await self._queue.get()]
+        self._taken = jobs  # stop() answers them if the worker stops before they are settled
         count = len(jobs[0].items)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + GATHER_MAX_S

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from service.errors import ServiceUnavailable
 from service.feeds.ingest import IngestPipeline, ItemResult, parse_items
 from service.state import AppState
 from tests.conftest import Principals
@@ -126,3 +127,31 @@ async def test_requests_arriving_while_a_group_forms_join_it(state: AppState) ->
         assert pipeline.groups == [12, 1]
     finally:
         await pipeline.stop()
+
+
+class StuckWriter(IngestPipeline):
+    """A writer whose transaction never finishes, as when the database hangs at shutdown."""
+
+    async def _write(self, jobs: list[Any]) -> None:
+        await asyncio.Event().wait()
+
+
+async def test_stopping_answers_every_request_still_waiting(state: AppState) -> None:
+    pipeline = StuckWriter(state.db, state.resolver, state.placement_rules)
+    pipeline.start()
+
+    async def push(number: int) -> None:
+        item = police_call(f"S{number}", at(number), name=XIAOZHU[1], address=XIAOZHU[2])
+        _, accepted = parse_items(state.adapters, "police", [(0, item)])
+        await pipeline.submit("police", "department:police", accepted)
+
+    being_written = asyncio.create_task(push(0))
+    while pipeline._queue.qsize() or not pipeline._taken:  # noqa: ASYNC110 (nothing to wait on)
+        await asyncio.sleep(0.005)
+    queued = asyncio.create_task(push(1))  # the writer is stuck: this one stays in the queue
+    while not pipeline._queue.qsize():  # noqa: ASYNC110
+        await asyncio.sleep(0.005)
+    await pipeline.stop()
+    for waiting in (being_written, queued):
+        with pytest.raises(ServiceUnavailable):
+            await asyncio.wait_for(waiting, timeout=5)
