@@ -42,7 +42,10 @@ log = logging.getLogger(__name__)
 MAX_GROUP_RECORDS = 2000
 # A group keeps taking jobs while they keep coming: it is written once this many turns of the event
 # loop in a row bring none, or once its first job has waited GATHER_MAX_S (see IngestPipeline._gather).
+# A turn lasts while the loop has other work, or GATHER_TURN_S when it is idle: waiting for requests
+# still on the network must not spin a core that the other workers and PostgreSQL need.
 GATHER_QUIET_TURNS = 10
+GATHER_TURN_S = 0.0002
 GATHER_MAX_S = 0.05
 # Records parsed or matched between two chances for other tasks to run (about 10 ms of work). The
 # writer holds the ledger lock across its awaits: a long stretch of parsing on this worker's loop
@@ -227,7 +230,7 @@ class IngestPipeline:
         Under load the first request to reach an empty queue is rarely alone: the senders the last
         commit answered are sending again, and the loop is reading, parsing and matching their
         requests. Writing it at once would cost one transaction for it and one for the rest. When
-        nothing else is arriving the few turns cost microseconds.
+        nothing else is arriving a lone job waits 2 ms at most.
         """
         jobs = [await self._queue.get()]
         self._taken = jobs  # stop() answers them if the worker stops before they are settled
@@ -243,7 +246,7 @@ class IngestPipeline:
                 quiet = 0
             elif quiet < GATHER_QUIET_TURNS and loop.time() < deadline:
                 quiet += 1
-                await asyncio.sleep(0)  # one turn of the loop: other tasks run, sockets are read
+                await asyncio.sleep(GATHER_TURN_S)
             else:
                 break
         return jobs

@@ -132,12 +132,16 @@ async def test_requests_arriving_while_a_group_forms_join_it(state: AppState) ->
 class StuckWriter(IngestPipeline):
     """A writer whose transaction never finishes, as when the database hangs at shutdown."""
 
+    writing: asyncio.Event
+
     async def _write(self, jobs: list[Any]) -> None:
+        self.writing.set()
         await asyncio.Event().wait()
 
 
 async def test_stopping_answers_every_request_still_waiting(state: AppState) -> None:
     pipeline = StuckWriter(state.db, state.resolver, state.placement_rules)
+    pipeline.writing = asyncio.Event()
     pipeline.start()
 
     async def push(number: int) -> None:
@@ -146,10 +150,9 @@ async def test_stopping_answers_every_request_still_waiting(state: AppState) -> 
         await pipeline.submit("police", "department:police", accepted)
 
     being_written = asyncio.create_task(push(0))
-    while pipeline._queue.qsize() or not pipeline._taken:  # noqa: ASYNC110 (nothing to wait on)
-        await asyncio.sleep(0.005)
+    await asyncio.wait_for(pipeline.writing.wait(), timeout=5)
     queued = asyncio.create_task(push(1))  # the writer is stuck: this one stays in the queue
-    while not pipeline._queue.qsize():  # noqa: ASYNC110
+    while not pipeline._queue.qsize():  # noqa: ASYNC110 (nothing to wait on)
         await asyncio.sleep(0.005)
     await pipeline.stop()
     for waiting in (being_written, queued):
