@@ -40,7 +40,7 @@ async def replay_forever(state: AppState, pace: float) -> None:
             try:
                 item = retimed(sample, utcnow(), suffix)
                 _, accepted = parse_items(state.adapters, sample.source, [(0, item)])
-                await state.ingest.submit(sample.source, f"department:{sample.source}", accepted)
+                await state.ingest.submit(f"department:{sample.source}", accepted)
                 if n % 3 == 0:
                     await advance_one_incident(state, rng)
             except Exception:  # the demo must go on after a database hiccup

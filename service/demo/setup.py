@@ -77,7 +77,7 @@ async def preload_history(state: AppState) -> None:
     for source, items in by_source.items():
         for start in range(0, len(items), 1000):
             _, accepted = parse_items(state.adapters, source, items[start : start + 1000])
-            await state.ingest.submit(source, f"department:{source}", accepted)
+            await state.ingest.submit(f"department:{source}", accepted)
     await work_through_history(state, now)
 
 

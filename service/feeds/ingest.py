@@ -120,8 +120,8 @@ class NewRecord:
 
 @dataclass
 class _Job:
-    source: str
-    actor: str
+    """One request's records (each names who sent it), and the future its request awaits."""
+
     items: list[_Parsed]
     done: asyncio.Future[None]
 
@@ -200,7 +200,7 @@ class IngestPipeline:
         while not self._queue.empty():
             _settle(self._queue.get_nowait(), stopping)
 
-    async def submit(self, source: str, actor: str, accepted: list[tuple[ItemResult, NormalizedRecord]]) -> None:
+    async def submit(self, actor: str, accepted: list[tuple[ItemResult, NormalizedRecord]]) -> None:
         """Store the records; returns once they are committed (results are filled in place)."""
         if not accepted:
             return
@@ -215,7 +215,7 @@ class IngestPipeline:
                 _Parsed(result, record, self.resolver.match(record), sha256_hex(canonical_json(record.payload)), actor)
                 for result, record in accepted[start : start + SLICE]
             )
-        job = _Job(source, actor, parsed, asyncio.get_running_loop().create_future())
+        job = _Job(parsed, asyncio.get_running_loop().create_future())
         await self._queue.put(job)
         await job.done
 

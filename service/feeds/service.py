@@ -84,7 +84,7 @@ async def ingest_push(state: AppState, source: str, actor: str, payload: Any) ->
     if not items:
         raise Unprocessable("the array is empty", [{"field": "body", "reason": "no records"}])
     results, accepted = await parse_in_slices(state.adapters, source, list(enumerate(items)))
-    await state.ingest.submit(source, actor, accepted)
+    await state.ingest.submit(actor, accepted)
     _count(state, source, results)
     return report(results, by_line=False)
 
@@ -106,7 +106,7 @@ async def ingest_file(
         results.append(ItemResult(problem.line_number, None, errors=[{"field": "(row)", "reason": problem.reason}]))
     results.sort(key=lambda r: r.position)
     for chunk_start in range(0, len(accepted), state.settings.max_batch_items):
-        await state.ingest.submit(source, actor, accepted[chunk_start : chunk_start + state.settings.max_batch_items])
+        await state.ingest.submit(actor, accepted[chunk_start : chunk_start + state.settings.max_batch_items])
     _count(state, source, results)
     notes = [f"{len(rows.blank_lines)} blank line(s) skipped: {rows.blank_lines[:20]}"] if rows.blank_lines else []
     return report(results, by_line=True, notes=notes)

@@ -26,7 +26,7 @@ async def submit_together(state: AppState, pushes: list[tuple[str, dict[str, Any
     for source, item in pushes:
         parsed, accepted = parse_items(state.adapters, source, [(0, item)])
         results.extend(parsed)
-        waiting.append(asyncio.create_task(pipeline.submit(source, f"department:{source}", accepted)))
+        waiting.append(asyncio.create_task(pipeline.submit(f"department:{source}", accepted)))
         # Queued in this order, before the writer starts (there is no event to wait on).
         while pipeline._queue.qsize() < len(waiting):  # noqa: ASYNC110
             await asyncio.sleep(0.005)
@@ -118,7 +118,7 @@ async def test_requests_arriving_while_a_group_forms_join_it(state: AppState) ->
             await asyncio.sleep(0)
         item = police_call(f"A{number}", at(number), name=XIAOZHU[1], address=XIAOZHU[2])
         _, accepted = parse_items(state.adapters, "police", [(0, item)])
-        await pipeline.submit("police", "department:police", accepted)
+        await pipeline.submit("department:police", accepted)
 
     try:
         await asyncio.gather(*(push(number) for number in range(12)))
@@ -147,7 +147,7 @@ async def test_stopping_answers_every_request_still_waiting(state: AppState) -> 
     async def push(number: int) -> None:
         item = police_call(f"S{number}", at(number), name=XIAOZHU[1], address=XIAOZHU[2])
         _, accepted = parse_items(state.adapters, "police", [(0, item)])
-        await pipeline.submit("police", "department:police", accepted)
+        await pipeline.submit("department:police", accepted)
 
     being_written = asyncio.create_task(push(0))
     await asyncio.wait_for(pipeline.writing.wait(), timeout=5)
