@@ -26,6 +26,7 @@ from service.errors import ServiceUnavailable
 from service.feeds.adapters import AdapterRegistry
 from service.feeds.models import SourceRecord
 from service.feeds.normalized import NormalizedRecord, RecordRejected
+from service.feeds.personal import mask_field_errors, mask_personal_data
 from service.feeds.resolver import EntityResolver
 from service.incidents.models import Incident
 from service.incidents.placement import PlacedEntity, PlacementRules, Placer
@@ -141,14 +142,14 @@ def parse_items(
             continue
         raw_id = item.get(adapter.ID_FIELD)
         try:
-            record = adapter.parse(item)
+            record = mask_personal_data(adapter.parse(item), id_field=adapter.ID_FIELD)
         except RecordRejected as rejected:
             shown_id = rejected.source_record_id or (str(raw_id)[:128] if isinstance(raw_id, str | int) else None)
             results.append(
                 ItemResult(
                     position,
                     shown_id,
-                    errors=[{"field": e.field, "reason": e.reason} for e in rejected.errors],
+                    errors=[{"field": e.field, "reason": e.reason} for e in mask_field_errors(rejected.errors)],
                 )
             )
             continue

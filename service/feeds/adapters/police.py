@@ -29,6 +29,7 @@ from service.feeds.adapters.base import (
 )
 from service.feeds.adapters.severity import at_least, base_severity
 from service.feeds.normalized import FieldError, NormalizedRecord, RecordRejected
+from service.kit.personal import mask_phone
 
 SOURCE = "police"
 ID_FIELD = "jjdbh"
@@ -145,23 +146,6 @@ def _place(reader: FieldReader) -> tuple[float, float] | None:
 
 
 # --- the caller's phone --------------------------------------------------------------------------
-
-
-def mask_phone(raw: str) -> str:
-    """A phone number with its middle hidden: 13812341234 → 138****1234.
-
-    Numbers of 11 digits or more (mobile, or landline with area code) keep the first 3 and last
-    4 digits; shorter ones keep only the last 2; text without digits is hidden entirely.
-    """
-    digits = re.sub(r"\D", "", raw)
-    for prefix in ("0086", "86"):  # a country code is not part of what we show
-        if len(digits) == len(prefix) + 11 and digits.startswith(prefix):
-            digits = digits[len(prefix) :]
-    if len(digits) >= 11:
-        return f"{digits[:3]}****{digits[-4:]}"
-    if len(digits) > 2:
-        return "*" * (len(digits) - 2) + digits[-2:]
-    return "****"
 
 
 def mask_phone_value(value: object) -> str | None:
