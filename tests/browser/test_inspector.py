@@ -1,4 +1,4 @@
-"""The inspector's phone page: an incident assigned to them, moved to in progress."""
+"""The inspector's phone page: its task list in order of urgency, an assigned incident moved to in progress."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tests.browser.chromium import PHONE_SIZE
-from tests.browser.feeds import RegisteredEntity
+from tests.browser.feeds import RegisteredEntity, call_id, local_now, police_call
 from tests.browser.harness import NewPage, ServiceUnderTest
 from tests.browser.pages import BROWSER_TEST, log_in
 
@@ -42,3 +42,47 @@ def test_inspector_starts_work_on_an_assigned_incident_from_a_phone(
     assert incident["version"] > assigned["version"]
     change = [e for e in incident["events"] if e["type"] == "status_changed"][-1]
     assert inspector.username in change["actor"]
+
+
+def test_inspector_sees_overdue_tasks_first_then_the_nearest_deadline(
+    service: ServiceUnderTest,
+    new_page: NewPage,
+    fresh_entity: Callable[[], RegisteredEntity],
+) -> None:
+    inspector = service.credentials.inspector
+
+    def assigned_problem(days_ago: float) -> int:
+        entity = fresh_entity()
+        call = police_call(
+            call_id(), code="0402", address=entity.address, unit_name=entity.name, content="楼道堆放杂物",
+            lat=entity.lat, lng=entity.lng, at=local_now(days_ago * 86_400 + 1),
+        )  # fmt: skip
+        incident_id = int(service.api.push_one("police", call)["incident_id"])
+        service.api.assign(incident_id, inspector.username)
+        return incident_id
+
+    # Reported newest first, the order the list used to show them in.
+    overdue = assigned_problem(days_ago=10)
+    earlier_deadline = assigned_problem(days_ago=0.05)
+    later_deadline = assigned_problem(days_ago=0)
+    assert service.api.incident(overdue)["overdue"] is True
+    assert service.api.incident(earlier_deadline)["overdue"] is False
+
+    page = new_page(PHONE_SIZE, is_mobile=True, has_touch=True, device_scale_factor=2)
+    log_in(page, service.base_url, inspector, "/inspector")
+    cards = page.get_by_test_id("inspector-incident")
+    page.locator(f'[data-testid="inspector-incident"][data-incident-id="{later_deadline}"]').wait_for()
+
+    mine = {overdue, earlier_deadline, later_deadline}
+    shown = [int(i) for i in cards.evaluate_all("cards => cards.map((c) => c.dataset.incidentId)")]
+    assert [i for i in shown if i in mine] == [overdue, earlier_deadline, later_deadline]
+    # Every overdue card (other tests' included) comes before every card still in time.
+    overdue_flags = cards.evaluate_all("cards => cards.map((c) => c.classList.contains('overdue'))")
+    assert overdue_flags == sorted(overdue_flags, reverse=True)
+
+    def age_of(incident_id: int) -> str:
+        card = page.locator(f'[data-testid="inspector-incident"][data-incident-id="{incident_id}"]')
+        return card.get_by_test_id("inspector-age").inner_text().strip()
+
+    assert age_of(overdue).startswith("超时 ")
+    assert age_of(later_deadline).startswith("剩余 ")
