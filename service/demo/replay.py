@@ -9,6 +9,9 @@ import random
 
 from sqlalchemy import select
 
+from service.auth.models import Principal
+from service.auth.service import Caller
+from service.errors import Conflict
 from service.feeds.ingest import parse_items
 from service.incidents import lifecycle, workflow
 from service.incidents.models import Incident
@@ -16,22 +19,25 @@ from service.kit.clock import utcnow
 from service.state import AppState
 
 from .samples import load_samples, retimed, split_history
-from .setup import DEMO_ACTOR
+from .setup import DEMO_INSPECTORS, DEMO_OPERATOR
 
 log = logging.getLogger(__name__)
 
-NEXT_STEP = {
-    lifecycle.NEW: ("assign", None),
-    lifecycle.DISPATCHED: (lifecycle.IN_PROGRESS, None),
-    lifecycle.IN_PROGRESS: (lifecycle.RESOLVED, "现场已整改"),
-    lifecycle.RESOLVED: (lifecycle.CLOSED, "复核通过，已办结"),
-}
+# The pipeline, walked from its end so that work already started is finished first: who takes
+# each step, on incidents in which status, and the note it carries.
+STAGES: tuple[tuple[str, str, str, str | None], ...] = (
+    ("operator", lifecycle.RESOLVED, lifecycle.CLOSED, "复核通过，已办结"),
+    ("inspector", lifecycle.IN_PROGRESS, lifecycle.RESOLVED, "现场已整改"),
+    ("inspector", lifecycle.DISPATCHED, lifecycle.IN_PROGRESS, None),
+    ("operator", lifecycle.NEW, "assign", None),
+)
 
 
 async def replay_forever(state: AppState, pace: float) -> None:
     """Replay the live part of the samples at ``pace`` records a second, round after round with new ids."""
     _, live = split_history(load_samples())
     rng = random.Random()
+    centre = DemoCommandCentre(state, rng)
     interval = 1.0 / pace
     round_no = 0
     while True:
@@ -42,33 +48,76 @@ async def replay_forever(state: AppState, pace: float) -> None:
                 _, accepted = parse_items(state.adapters, sample.source, [(0, item)])
                 await state.ingest.submit(f"department:{sample.source}", accepted)
                 if n % 3 == 0:
-                    await advance_one_incident(state, rng)
+                    await centre.take_turn()
             except Exception:  # the demo must go on after a database hiccup
                 log.exception("demo replay step failed")
             await asyncio.sleep(interval)
         round_no += 1
 
 
-async def advance_one_incident(state: AppState, rng: random.Random) -> None:
-    """Move one open incident a step along its lifecycle, as an operator or inspector would."""
-    async with state.db.session() as session:
-        candidates = (
-            await session.scalars(
-                select(Incident.id).where(Incident.status.in_(lifecycle.OPEN_STATUSES)).order_by(Incident.id).limit(200)
-            )
-        ).all()
-    if not candidates:
-        return
-    incident_id = rng.choice(candidates)
-    async with state.db.transaction() as uow:
-        incident = await uow.session.get(Incident, incident_id)
-        if incident is None or incident.status not in NEXT_STEP:
-            return
-        step, note = NEXT_STEP[incident.status]
-        if step == "assign":
-            await workflow.assign(uow, incident_id, DEMO_ACTOR, rng.choice(["zhang", "li"]), incident.version)
-        else:
-            await workflow.change_status(uow, incident_id, DEMO_ACTOR, step, note, incident.version)
+class DemoCommandCentre:
+    """The demo's operator and inspectors at work, through the same workflow as their screens.
+
+    Each turn takes one step: the operator dispatches the oldest new problem to an inspector or
+    closes a resolved one; an inspector starts or resolves one of their own. Turns rotate over the
+    stages, so the whole pipeline moves and 今日办结 grows while the replay runs.
+    """
+
+    def __init__(self, state: AppState, rng: random.Random):
+        self.state = state
+        self.rng = rng
+        self.turn = 0
+        self._people: dict[str, Caller] | None = None
+
+    async def people(self) -> dict[str, Caller]:
+        if self._people is None:
+            names = (DEMO_OPERATOR, *DEMO_INSPECTORS)
+            async with self.state.db.session() as session:
+                found = (await session.scalars(select(Principal).where(Principal.name.in_(names)))).all()
+            self._people = {
+                p.name: Caller(principal_id=p.id, name=p.name, role=p.role, source=None, kind="user") for p in found
+            }
+        return self._people
+
+    async def take_turn(self) -> tuple[int, str] | None:
+        """One step on one incident: (incident id, the step taken), or None when there was nothing to do."""
+        people = await self.people()
+        inspectors = [people[name] for name in DEMO_INSPECTORS if name in people]
+        operator = people.get(DEMO_OPERATOR)
+        if operator is None or not inspectors:
+            return None
+        first = self.turn % len(STAGES)
+        self.turn += 1
+        for offset in range(len(STAGES)):
+            role, status, step, note = STAGES[(first + offset) % len(STAGES)]
+            workers = [operator] if role == "operator" else self.rng.sample(inspectors, len(inspectors))
+            for worker in workers:
+                done = await self._step(worker, status, step, note, inspectors)
+                if done is not None:
+                    return done, step
+        return None
+
+    async def _step(
+        self, worker: Caller, status: str, step: str, note: str | None, inspectors: list[Caller]
+    ) -> int | None:
+        query = select(Incident.id, Incident.version).where(Incident.status == status)
+        if worker.role == "inspector":
+            query = query.where(Incident.assignee == worker.name)
+        async with self.state.db.session() as session:
+            row = (await session.execute(query.order_by(Incident.last_reported_at).limit(1))).first()
+        if row is None:
+            return None
+        incident_id, version = row
+        try:
+            async with self.state.db.transaction() as uow:
+                if step == "assign":
+                    inspector = self.rng.choice(inspectors).name
+                    await workflow.assign(uow, incident_id, worker, inspector, version)
+                else:
+                    await workflow.change_status(uow, incident_id, worker, step, note, version)
+        except Conflict:
+            return None  # someone at a screen changed it first; theirs stands
+        return int(incident_id)
 
 
 async def start_demo(state: AppState) -> None:

@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 
 from service.auth import service as auth_service
 from service.auth.models import Principal
-from service.auth.service import Caller
 from service.db.database import UnitOfWork
 from service.feeds.ingest import parse_items
 from service.feeds.models import SourceRecord
@@ -35,8 +34,13 @@ DEMO_USERS = (
     ("zhang", "inspector", "inspector-demo-1"),
     ("li", "inspector", "inspector-demo-1"),
 )
-DEMO_ACTOR = Caller(principal_id=0, name="demo", role="admin", source=None, kind="user")
 HISTORY_OPEN_DAYS = 3  # history older than this is shown as handled
+# Of the recent problems, the share already handled when the demo starts, and how far each got:
+# the wall then shows a working pipeline, and the trend's 办结 line does not drop to 0.
+RECENT_HANDLED_SHARE = 0.6
+RECENT_QUIET_HOURS = 2  # problems reported in the last hours are left new
+DEMO_OPERATOR = "operator"
+DEMO_INSPECTORS = ("zhang", "li")
 
 
 async def prepare_demo(state: AppState, preload: bool = True, port: int = 8000) -> int:
@@ -82,54 +86,66 @@ async def preload_history(state: AppState) -> None:
 
 
 async def work_through_history(state: AppState, now: datetime) -> None:
-    """What the command centre would have done with the older problems: dispatched, handled, closed.
+    """What the command centre would have done with the problems so far: dispatched, handled, closed.
 
-    Each step is recorded with the time it would have happened, so the trend and "resolved today"
-    look like a working command centre rather than a mass closure at start-up.
+    Problems older than a few days are closed; most of the recent ones are somewhere along the
+    way. Each step is recorded with the time it would have happened, by the person who would have
+    taken it, so the trend and "resolved today" look like a working command centre rather than a
+    mass closure at start-up.
     """
     cutoff = now - timedelta(days=HISTORY_OPEN_DAYS)
+    quiet = now - timedelta(hours=RECENT_QUIET_HOURS)
     async with state.db.session() as session:
-        ids = (
-            await session.scalars(
-                select(Incident.id).where(Incident.status == lifecycle.NEW, Incident.last_reported_at < cutoff)
+        rows = (
+            await session.execute(
+                select(Incident.id, Incident.last_reported_at).where(
+                    Incident.status == lifecycle.NEW, Incident.last_reported_at < quiet
+                )
             )
         ).all()
     rng = random.Random(7)
-    for start in range(0, len(ids), 200):
+    plan: list[tuple[int, int]] = []  # (incident, steps to take)
+    for incident_id, reported in rows:
+        if reported < cutoff:
+            plan.append((incident_id, len(HISTORY_STEPS) + 1))
+        elif rng.random() < RECENT_HANDLED_SHARE:
+            plan.append((incident_id, rng.randint(1, len(HISTORY_STEPS) + 1)))
+    for start in range(0, len(plan), 200):
         async with state.db.transaction() as uow:
             await lock_ledger(uow)
-            for incident_id in ids[start : start + 200]:
+            for incident_id, steps in plan[start : start + 200]:
                 incident = await uow.session.get(Incident, incident_id)
                 if incident is not None:
-                    await _handle_in_the_past(uow, incident, rng.choice(["zhang", "li"]), rng, cutoff)
+                    await _handle_in_the_past(uow, incident, rng.choice(DEMO_INSPECTORS), rng, now, steps)
 
 
 async def _handle_in_the_past(
-    uow: UnitOfWork, incident: Incident, inspector: str, rng: random.Random, latest: datetime
+    uow: UnitOfWork, incident: Incident, inspector: str, rng: random.Random, latest: datetime, steps: int
 ) -> None:
+    """Assign, then take ``steps - 1`` more steps towards closed, none later than ``latest``."""
     at = incident.last_reported_at
-    steps = []
-    for hours in (rng.uniform(0.2, 2), rng.uniform(0.5, 6), rng.uniform(2, 40), rng.uniform(1, 24)):
+    times = []
+    for hours in (rng.uniform(0.2, 2), rng.uniform(0.5, 6), rng.uniform(2, 40), rng.uniform(1, 24))[:steps]:
         at = min(at + timedelta(hours=hours), latest)
-        steps.append(at)
+        times.append(at)
     incident.assignee, incident.status = inspector, lifecycle.DISPATCHED
     await record_change(
         uow,
         incident,
         "assigned",
-        DEMO_ACTOR.actor,
+        DEMO_OPERATOR,
         {"assignee": inspector, "from": lifecycle.NEW, "to": lifecycle.DISPATCHED},
-        at=steps[0],
+        at=times[0],
     )
-    for at, (previous, target, note) in zip(steps[1:], HISTORY_STEPS, strict=True):
+    for at, (previous, target, note) in zip(times[1:], HISTORY_STEPS, strict=False):
         incident.status = target
         if target in (lifecycle.RESOLVED, lifecycle.CLOSED):
             incident.resolved_at = incident.resolved_at or at
         if target == lifecycle.CLOSED:
             incident.resolution_note = note
-        await record_change(
-            uow, incident, "status_changed", DEMO_ACTOR.actor, {"from": previous, "to": target, "note": note}, at=at
-        )
+        actor = DEMO_OPERATOR if target == lifecycle.CLOSED else inspector
+        change = {"from": previous, "to": target, "note": note}
+        await record_change(uow, incident, "status_changed", actor, change, at=at)
 
 
 HISTORY_STEPS = (
