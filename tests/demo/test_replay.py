@@ -28,7 +28,8 @@ async def _report(state: AppState, ages: list[timedelta]) -> None:
     """One police call of the samples per age, that long ago (different calls, so mostly different problems)."""
     police = [s for s in load_samples() if s.source == "police"]
     now = utcnow()
-    items = [(i, retimed(sample, now - age, f"-T{i}")) for i, (sample, age) in enumerate(zip(police, ages))]
+    pairs = zip(police[: len(ages)], ages, strict=True)
+    items = [(i, retimed(sample, now - age, f"-T{i}")) for i, (sample, age) in enumerate(pairs)]
     _, accepted = parse_items(state.adapters, "police", items)
     await state.ingest.submit("department:police", accepted)
 
