@@ -43,7 +43,6 @@ class SourceRecord(Base):
 
     __table_args__ = (
         UniqueConstraint("source", "source_record_id", name="uq_source_records_source_id"),
-        Index("ix_source_records_entity_id", "entity_id"),
         Index("ix_source_records_incident_id", "incident_id"),
         Index("ix_source_records_unlinked", "entity_id", "received_at"),
     )
