@@ -93,8 +93,14 @@ def texts_with_phones(draw: st.DrawFn, max_phones: int = 3) -> tuple[str, list[S
     return text, phones
 
 
-def _readable(text: str) -> str:
-    return "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in unicodedata.normalize("NFKC", text))
+_ANY_DIGIT = re.compile(r"\d")
+
+
+def readable(text: str) -> str:
+    """The text as a reader takes it: NFKC, and digits of any script as 0-9."""
+    if text.isascii():
+        return text
+    return _ANY_DIGIT.sub(lambda digit: str(unicodedata.decimal(digit.group())), unicodedata.normalize("NFKC", text))
 
 
 def phone_pattern(digits: str) -> re.Pattern[str]:
@@ -104,4 +110,25 @@ def phone_pattern(digits: str) -> re.Pattern[str]:
 
 def surviving(digits: str, text: str) -> bool:
     """Whether the number can still be read in ``text``, in any spelling."""
-    return phone_pattern(digits).search(_readable(text)) is not None
+    return phone_pattern(digits).search(readable(text)) is not None
+
+
+class PhoneFinder:
+    """Finds any of the given numbers, in any spelling, in many texts (one pass over each)."""
+
+    def __init__(self, phones: list[SpelledPhone]):
+        self.phones = phones
+        self._either = re.compile(
+            "|".join(f"(?P<p{i}>{phone_pattern(p.digits).pattern})" for i, p in enumerate(phones))
+        )
+
+    def found(self, text: str) -> list[SpelledPhone]:
+        readable_text = readable(text)
+        if not any(char.isdigit() for char in readable_text):
+            return []
+        return [
+            self.phones[int(name[1:])]
+            for match in self._either.finditer(readable_text)
+            for name, value in match.groupdict().items()
+            if value
+        ]
