@@ -12,12 +12,20 @@ from sqlalchemy import Connection, text
 from service.db.database import make_engine
 
 ROOT = Path(__file__).resolve().parents[2]
+# A source tree (or an editable install) keeps migrations/ and alembic.ini beside service/; a
+# wheel carries the migrations inside the package (setup.py copies them in) and no alembic.ini.
+PACKAGED_MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 MIGRATION_LOCK = 72_010_001  # PostgreSQL advisory lock id: one migrator at a time
 
 
 def alembic_config(database_url: str) -> Config:
-    config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(ROOT / "migrations"))
+    if (ROOT / "alembic.ini").is_file() and (ROOT / "migrations").is_dir():
+        config = Config(str(ROOT / "alembic.ini"))
+        config.set_main_option("script_location", str(ROOT / "migrations"))
+    else:
+        config = Config()
+        config.set_main_option("script_location", str(PACKAGED_MIGRATIONS))
+        config.set_main_option("path_separator", "os")
     config.attributes["database_url"] = database_url
     config.attributes["configure_logging"] = False
     return config
