@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from service.auth.secrets import make_hasher
+from service.auth.tickets import make_ticket_book
 from service.db.database import Database
 from service.demo.replay import start_demo
 from service.feeds.bootstrap import start_feeds
@@ -53,7 +54,9 @@ async def start_services(settings: Settings, metrics: Metrics) -> AppState:
         signing_key=await load_signing_key(db, settings),
         rate_limits=RateLimits(settings),
         hasher=make_hasher(settings.argon2_time_cost, settings.argon2_memory_kib),
+        tickets=make_ticket_book(settings.redis_url),
     )
+    state.stoppers.append(state.tickets.close)
     state.metrics = metrics
     for starter in _starters():
         await starter(state)

@@ -12,6 +12,7 @@ from argon2 import PasswordHasher
 
 from service.auth.secrets import DEFAULT_HASHER
 from service.auth.service import KeyCache
+from service.auth.tickets import MemoryTicketBook, TicketBook
 from service.db.database import Database
 from service.metrics import Metrics
 from service.ratelimit import RateLimits
@@ -32,6 +33,7 @@ class AppState:
     signing_key: str
     rate_limits: RateLimits
     key_cache: KeyCache = field(default_factory=KeyCache)
+    tickets: TicketBook = field(default_factory=MemoryTicketBook)  # redeemed ws tickets (auth/tickets.py)
     hasher: PasswordHasher = DEFAULT_HASHER
     metrics: Metrics = field(default_factory=Metrics)
     hub: Hub | None = None

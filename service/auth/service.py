@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth.models import KEY_ROLES, USER_ROLES, Principal
 from service.auth.secrets import DEFAULT_HASHER, hash_secret, new_api_key, split_api_key, verify_secret
+from service.auth.tickets import TicketBook
 from service.auth.tokens import read_token
 from service.db.database import Database
 from service.errors import BadRequest, Conflict
@@ -148,17 +149,14 @@ async def identify(
     token: str,
     signing_key: str,
     key_cache: KeyCache,
-    purpose: str = "access",
     hasher: PasswordHasher = DEFAULT_HASHER,
 ) -> Caller | None:
-    """The caller behind a bearer token: an API key or a signed token of the given purpose.
+    """The caller behind a bearer token: an API key or an access token (tickets: `redeem_ticket`).
 
     A key seen in the last minute is answered from the cache, without touching the database.
     """
     parts = split_api_key(token)
     if parts is not None:
-        if purpose != "access":
-            return None
         cached = key_cache.get(token)
         if cached is not None:
             return cached
@@ -169,11 +167,26 @@ async def identify(
         caller = caller_of(principal)
         key_cache.put(token, caller)
         return caller
-    claims = read_token(signing_key, token, purpose)
+    claims = read_token(signing_key, token, "access")
     if claims is None:
         return None
+    return await _active_caller(db, claims.principal_id)
+
+
+async def redeem_ticket(db: Database, ticket: str, signing_key: str, tickets: TicketBook) -> Caller | None:
+    """The caller behind a WebSocket ticket, the first time it is shown within its life; None after that."""
+    claims = read_token(signing_key, ticket, "ws")
+    if claims is None:
+        return None
+    caller = await _active_caller(db, claims.principal_id)
+    if caller is None or not await tickets.redeem(claims.token_id, claims.expires_at):
+        return None
+    return caller
+
+
+async def _active_caller(db: Database, principal_id: int) -> Caller | None:
     async with db.session() as session:
-        principal = await session.get(Principal, claims.principal_id)
+        principal = await session.get(Principal, principal_id)
     if principal is None or not principal.active:
         return None
     return caller_of(principal)

@@ -17,6 +17,8 @@ ALGORITHM = "HS256"
 class TokenClaims:
     principal_id: int
     purpose: str  # "access" | "ws"
+    token_id: str  # jti: what makes a ticket single-use (tickets.py)
+    expires_at: float  # Unix time
 
 
 def mint_token(signing_key: str, principal_id: int, purpose: str, ttl_s: int) -> str:
@@ -33,9 +35,11 @@ def mint_token(signing_key: str, principal_id: int, purpose: str, ttl_s: int) ->
 
 def read_token(signing_key: str, token: str, purpose: str) -> TokenClaims | None:
     try:
-        claims = jwt.decode(token, signing_key, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]})
+        claims = jwt.decode(
+            token, signing_key, algorithms=[ALGORITHM], options={"require": ["exp", "sub", "jti"]}
+        )
     except jwt.PyJWTError:
         return None
-    if claims.get("pur") != purpose or not str(claims["sub"]).isdigit():
+    if claims.get("pur") != purpose or not str(claims["sub"]).isdigit() or not isinstance(claims["jti"], str):
         return None
-    return TokenClaims(int(claims["sub"]), purpose)
+    return TokenClaims(int(claims["sub"]), purpose, claims["jti"], float(claims["exp"]))

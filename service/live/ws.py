@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.datastructures import QueryParams
 from starlette.websockets import WebSocketDisconnect
 
-from service.auth.service import Caller, identify
+from service.auth.service import Caller, identify, redeem_ticket
 from service.errors import AppError, BadRequest, ServiceUnavailable
 from service.live.client import EndReason
 from service.live.filters import BadFilter, LiveFilter, parse_filter
@@ -52,14 +52,14 @@ class BadParameters(ValueError):
 async def authenticate(state: AppState, params: QueryParams) -> Caller | None:
     """The caller behind `ticket` (a ws ticket) or `token` (an API key, an access token, or a ticket)."""
     ticket, token = params.get("ticket"), params.get("token")
-    attempts = [(ticket, "ws")] if ticket else [(token, "access"), (token, "ws")] if token else []
-    for credential, purpose in attempts:
-        assert credential is not None
-        caller = await identify(state.db, credential, state.signing_key, state.key_cache, purpose=purpose,
-                                hasher=state.hasher)
-        if caller is not None:
-            return caller if caller.role in LIVE_ROLES else None
-    return None
+    caller: Caller | None = None
+    if ticket:
+        caller = await redeem_ticket(state.db, ticket, state.signing_key, state.tickets)
+    elif token:
+        caller = await identify(state.db, token, state.signing_key, state.key_cache, hasher=state.hasher)
+        if caller is None:  # a ticket passed as a token is still a ticket: good once
+            caller = await redeem_ticket(state.db, token, state.signing_key, state.tickets)
+    return caller if caller is not None and caller.role in LIVE_ROLES else None
 
 
 def parse_resume(params: Mapping[str, str]) -> ResumeRequest:

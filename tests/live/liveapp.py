@@ -23,6 +23,7 @@ from service.asgi import settle_garbage_collector
 from service.auth.router import router as auth_router
 from service.auth.secrets import make_hasher
 from service.auth.service import create_key
+from service.auth.tickets import make_ticket_book
 from service.db.database import Database
 from service.http import install_error_handlers
 from service.incidents.models import Incident
@@ -43,7 +44,9 @@ async def start_state(settings: Settings, metrics: Metrics | None = None) -> App
     db = Database(settings.effective_database_url)
     # Rate limits are not under test here; in memory, they need nothing else running.
     state = AppState(settings=settings, db=db, signing_key=settings.secret_key or TEST_SECRET,
-                     rate_limits=RateLimits(settings.model_copy(update={"redis_url": ""})), hasher=TEST_HASHER)
+                     rate_limits=RateLimits(settings.model_copy(update={"redis_url": ""})), hasher=TEST_HASHER,
+                     tickets=make_ticket_book(settings.redis_url))
+    state.stoppers.append(state.tickets.close)
     if metrics is not None:
         state.metrics = metrics
     await start_live(state)
