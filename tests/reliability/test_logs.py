@@ -22,6 +22,7 @@ from tests.conftest import PASSWORD, Principals
 from tests.reliability.conftest import push
 from tests.reliability.records import police_call
 from tests.reliability.servers import serve_in_loop
+from tests.support.phones import PhoneFinder, SpelledPhone
 
 CALLER_PHONE = "13812345678"
 
@@ -114,15 +115,80 @@ async def test_no_secret_or_phone_reaches_any_log_line(
     "careless",
     [
         "login attempt user=admin password=hunter2-secret",
+        'quoted "ticket=hunter2-secret" and \\ a backslash',
         "headers: {'authorization': 'Bearer cbk_0123456789ab_hunter2-secret'}",
         'payload {"access_token": "hunter2-secret"}',
         "connecting to postgresql+asyncpg://cb:hunter2-secret@db:5432/cb",
         "GET /ws/live?ticket=hunter2-secret&since=5",
         "caller +86 138-1234-5678 reported noise",
         "caller 021-56781234 reported noise",
+        "caller １３８／１２３４／５６７８ reported noise",
+        "caller (138)12345678 reported noise",
     ],
 )
 def test_careless_log_calls_are_scrubbed(careless: str) -> None:
     """Whatever a future change logs by mistake, the record factory scrubs it before any handler."""
     scrubbed = redact(careless)
     assert "hunter2-secret" not in scrubbed and "1234-5678" not in scrubbed and "56781234" not in scrubbed
+    assert "１２３４" not in scrubbed and "12345678" not in scrubbed
+    record = logging.LogRecord("uvicorn.error", logging.INFO, __file__, 1, careless, None, None)
+    line = json.loads(JsonFormatter().format(record))  # a JSON line even when the text has quotes
+    assert "hunter2-secret" not in line["msg"]
+
+
+@pytest.mark.parametrize(
+    ("message", "args"),
+    [
+        ('%s - "WebSocket /ws/live?ticket=%s" [accepted]', ("127.0.0.1:50000", "tkt.abc-def_123")),
+        ('%s - "WebSocket /ws/live?since=3&ticket=%s" 403', ("127.0.0.1:50000", "tkt.abc-def_123")),
+        ('token=%s \\ and "key": "%s"', ("tkt.abc-def_123", "tkt.abc-def_123")),
+        ("tab\tnewline\nquote\" ticket='%s'", ("tkt.abc-def_123",)),
+    ],
+)
+def test_a_redacted_line_is_still_json(message: str, args: tuple[str, ...]) -> None:
+    """Redaction runs on each field before the line is serialised, so it cannot break an escape."""
+    record = logging.LogRecord("uvicorn.error", logging.INFO, __file__, 1, message, args, None)
+    line = JsonFormatter().format(record)
+    entry = json.loads(line)
+    assert "tkt.abc-def_123" not in line and "[REDACTED]" in entry["msg"]
+    assert entry["msg"].replace("[REDACTED]", "") == (message % args).replace("tkt.abc-def_123", "")
+
+
+async def test_every_line_of_a_run_with_websocket_tickets_is_json(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    principals: Principals,
+    json_log: io.StringIO,
+) -> None:
+    """Tickets in WebSocket URLs (uvicorn logs the request line with its quotes), accepted and refused,
+    and a caller's number in free text: every line parses as JSON and holds neither."""
+    tickets: list[str] = []
+    phones = PhoneFinder([SpelledPhone(digits, "") for digits in ("13812345678", "02165432100")])
+    call = police_call("LOG-WS", bjrdh="138 1234 5678", bjnr="报警人１３８／１２３４／５６７８，座机(021)65432100")
+    assert (await push(client, principals.police, "police", call)).status_code == 200
+    async with serve_in_loop(app) as address:
+        for headers, query in [
+            (principals.operator, "&since=0"),
+            (principals.display, ""),
+            (principals.admin, "&grid=x"),
+        ]:
+            ticket = (await client.post("/api/v1/auth/ws-ticket", headers=headers)).json()["ticket"]
+            tickets.append(ticket)
+            async with connect(f"ws://{address}/ws/live?ticket={ticket}{query}") as ws:
+                assert json.loads(await ws.recv())["type"] in ("snapshot", "event")
+        with pytest.raises(InvalidStatus):  # a ticket that is not one: refused, and logged as refused
+            async with connect(f"ws://{address}/ws/live?ticket={tickets[0]}x"):
+                pass
+        police = (await client.post("/api/v1/auth/ws-ticket", headers=principals.police)).json()["ticket"]
+        tickets.append(police)
+        with pytest.raises(InvalidStatus):  # a department may not watch
+            async with connect(f"ws://{address}/ws/live?ticket={police}"):
+                pass
+
+    lines = json_log.getvalue().splitlines()
+    assert sum("WebSocket /ws/live" in line for line in lines) >= 5, "uvicorn's WebSocket lines were not captured"
+    for line in lines:
+        entry = json.loads(line)  # every line, not only most of them
+        text = json.dumps(entry, ensure_ascii=False)
+        assert not [ticket for ticket in tickets if ticket in text or ticket[:16] in text], line
+        assert not phones.found(text), line
