@@ -1,4 +1,4 @@
-"""The wall: provisioned by /wall#key=…, live within 2 s of an ingest, and it rides out a restart."""
+"""The wall: provisioned by /wall#key=…, live within 2 s of an ingest, rides out a restart, whole rows in its list."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from uuid import uuid4
 
 from playwright.sync_api import Page, WebSocket
 
-from tests.browser.feeds import RegisteredEntity
+from tests.browser.chromium import WALL_SIZE
+from tests.browser.feeds import RegisteredEntity, call_id, police_call
 from tests.browser.harness import NewPage, ServiceUnderTest
 from tests.browser.pages import BROWSER_TEST, open_wall, wall_row_selector
 
@@ -140,3 +141,66 @@ def test_wall_rides_out_a_server_restart_without_a_reload(
     ledger = service.api.events_after(snapshots[0][1])
     assert seqs == [event["seq"] for event in ledger["events"]][: len(seqs)]
     assert seqs[-1] == state["seq"]
+
+
+# Where each row of the live list is against the list's own box, and whether its department
+# badges stay inside their column.
+ROW_GEOMETRY = """list => {
+  const box = list.getBoundingClientRect()
+  return [...list.querySelectorAll('[data-testid=live-row]')].map(row => {
+    const r = row.getBoundingClientRect()
+    const dept = row.querySelector('.live-row__dept').getBoundingClientRect()
+    const badges = [...row.querySelectorAll('.live-row__dept b')].map(b => b.getBoundingClientRect())
+    return {
+      id: row.dataset.incidentId,
+      inside: r.top >= box.top - 0.5 && r.bottom <= box.bottom + 0.5
+        && r.left >= box.left - 0.5 && r.right <= box.right + 0.5,
+      outside: r.left >= box.right - 0.5 || r.top >= box.bottom - 0.5,
+      badges: badges.length,
+      badgesFit: badges.every(b =>
+        b.left >= dept.left - 0.5 && b.right <= dept.right + 0.5 && b.bottom <= r.bottom + 0.5),
+    }
+  })
+}"""
+
+
+def test_wall_live_list_shows_whole_rows_and_three_department_badges_fit(
+    service: ServiceUnderTest, new_page: NewPage, fresh_entity: Callable[[], RegisteredEntity]
+) -> None:
+    # More open problems than the list has room for, so that rows run past its bottom edge.
+    calls = []
+    for _ in range(24):
+        entity = fresh_entity()
+        calls.append(police_call(
+            call_id(), code="0202", address=entity.address, unit_name=entity.name, lat=entity.lat, lng=entity.lng,
+        ))  # fmt: skip
+    service.api.push("police", calls)
+
+    page = new_page(WALL_SIZE)  # the wall's own resolution
+    open_wall(page, service.base_url, service.credentials.display_key)
+    live_list = page.get_by_test_id("live-list")
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=live-row]').length >= 24")
+
+    rows = live_list.evaluate(ROW_GEOMETRY)
+    cut = [row["id"] for row in rows if not row["inside"] and not row["outside"]]
+    assert not cut, f"rows cut by the list's edge: {cut}"
+    shown = [row for row in rows if row["inside"]]
+    assert len(shown) >= 10, f"only {len(shown)} whole rows shown"
+    assert all(row["badgesFit"] for row in rows)
+
+    # The widest department cell: a problem reported by all three departments.
+    live_list.evaluate("""list => {
+      for (const row of list.querySelectorAll('[data-testid=live-row]')) {
+        const dept = row.querySelector('.live-row__dept')
+        const badge = dept.querySelector('b')
+        dept.replaceChildren(...['公安', '市监', '城管'].map(name => {
+          const copy = badge.cloneNode()
+          copy.textContent = name
+          return copy
+        }))
+      }
+    }""")
+    rows = live_list.evaluate(ROW_GEOMETRY)
+    assert all(row["badges"] == 3 for row in rows)
+    overflowing = [row["id"] for row in rows if not row["badgesFit"]]
+    assert not overflowing, f"three badges overflow their column in rows {overflowing}"
