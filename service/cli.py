@@ -184,6 +184,33 @@ def cmd_ledger_new_epoch(settings: Settings, _args: argparse.Namespace) -> int:
     return _run(settings, work)
 
 
+def cmd_mask_personal_data(settings: Settings, _args: argparse.Namespace) -> int:
+    from service.personal_data import mask_stored_personal_data
+
+    async def work(state: AppState) -> int:
+        async with state.db.transaction() as uow:
+            masked = await mask_stored_personal_data(uow, state.adapters)
+        ledger = masked.ledger
+        print(
+            json.dumps(
+                {
+                    "rows_changed": masked.rows_changed,
+                    "events_changed": ledger.events_changed,
+                    "rewritten_from_seq": ledger.from_seq,
+                    "old_head_seq": ledger.old_head[0],
+                    "old_head_hash": ledger.old_head[1],
+                    "head_seq": ledger.head[0],
+                    "head_hash": ledger.head[1],
+                    "old_epoch": ledger.old_epoch,
+                    "epoch": ledger.epoch,
+                }
+            )
+        )
+        return 0
+
+    return _run(settings, work)
+
+
 def cmd_watch(_settings: Settings, args: argparse.Namespace) -> int:
     from service.live.watch import main as watch_main
 
@@ -247,6 +274,11 @@ def build_parser() -> argparse.ArgumentParser:
     ledger.add_parser(
         "new-epoch", help="give a restored database's ledger a new epoch, so no client resumes into it"
     ).set_defaults(handler=cmd_ledger_new_epoch)
+    add(
+        "mask-personal-data",
+        cmd_mask_personal_data,
+        "mask phone numbers already stored (records, incidents, notes, ledger: re-hashed, new epoch)",
+    )
 
     watch = add("watch", cmd_watch, "print the live stream (reference client; reconnects with since)")
     watch.add_argument("watch_args", nargs=argparse.REMAINDER)
