@@ -118,8 +118,9 @@ def _jsonl(path: Path) -> Iterator[dict[str, object]]:
 def records_via_adapters(samples: Path) -> tuple[list[LabelledQuery], int]:
     """Every sample record normalised by its department's adapter; also how many were rejected."""
     from service.feeds.adapters import city, market, police
-    from service.feeds.files import read_rows
-    from service.feeds.normalized import NormalizedRecord, RecordRejected
+    from service.feeds.normalized import NormalizedRecord
+    from service.formats.fields import RecordRejected
+    from service.formats.files import read_rows
 
     normalised: list[NormalizedRecord] = []
     rejected = 0

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from service.feeds.files import read_rows
+from service.formats.files import read_rows
 from service.kit.clock import SHANGHAI
 
 DATA = Path(__file__).parent / "data"

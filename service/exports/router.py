@@ -15,8 +15,8 @@ from fastapi.responses import Response
 from service.deps import OperatorDep, SessionDep
 from service.exports.rows import INCIDENT_COLUMNS, RECORD_COLUMNS, incident_row, record_row
 from service.feeds import service as feeds_service
-from service.feeds.files import write_csv
 from service.feeds.router import RecordFilterDep
+from service.formats.files import write_csv
 from service.incidents import queries
 from service.incidents.router import IncidentFilterDep
 

@@ -25,9 +25,10 @@ from service.db.lists import in_pairs, in_values
 from service.errors import ServiceUnavailable
 from service.feeds.adapters import AdapterRegistry
 from service.feeds.models import SourceRecord
-from service.feeds.normalized import NormalizedRecord, RecordRejected
+from service.feeds.normalized import NormalizedRecord
 from service.feeds.personal import mask_field_errors, mask_personal_data
 from service.feeds.resolver import EntityResolver
+from service.formats.fields import RecordRejected
 from service.incidents.models import Incident
 from service.incidents.placement import PlacedEntity, PlacementRules, Placer
 from service.incidents.projection import record_change

@@ -6,31 +6,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-# The unified classification of ../shared/feeds/README.md §5.
-CATEGORIES: dict[str, str] = {
-    "food": "食品安全",
-    "licence": "证照经营",
-    "price": "价格计量",
-    "street_order": "街面秩序",
-    "appearance": "市容环境",
-    "waste": "垃圾分类",
-    "noise": "噪声扰民",
-    "fire": "消防安全",
-    "order": "治安秩序",
-    "traffic": "交通秩序",
-    "other": "其他求助",
-}
-
-SEVERITIES = ("low", "medium", "high", "critical")
-
-
-@dataclass(frozen=True, slots=True)
-class FieldError:
-    """Why one field of one record was refused: the field's native name and the reason."""
-
-    field: str
-    reason: str
-
 
 @dataclass(slots=True)
 class NormalizedRecord:
@@ -43,7 +18,7 @@ class NormalizedRecord:
     source: str
     source_record_id: str
     payload: dict[str, Any]
-    category: str  # one of CATEGORIES
+    category: str  # one of CATEGORIES (service/incidents/vocabulary.py)
     occurred_at: datetime  # aware, UTC
     is_problem: bool  # False: kept in the entity's file, opens no incident
     title: str
@@ -56,12 +31,3 @@ class NormalizedRecord:
     severity: str = "medium"  # one of SEVERITIES
     status_text: str | None = None  # the department's own status word (jqzt, stage, 处理措施)
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-class RecordRejected(Exception):
-    """A record that cannot be accepted; ``errors`` name each field and the reason."""
-
-    def __init__(self, source_record_id: str | None, errors: list[FieldError]):
-        self.source_record_id = source_record_id
-        self.errors = errors
-        super().__init__("; ".join(f"{e.field}: {e.reason}" for e in errors))

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from service.feeds.normalized import FieldError, NormalizedRecord
+from service.feeds.normalized import NormalizedRecord
+from service.formats.fields import FieldError
 from service.kit.personal import mask_phone_numbers, mask_phone_numbers_in
 
 

@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.errors import BadRequest, NotFound, PayloadTooLarge, Unprocessable, UnsupportedMediaType
-from service.feeds.files import FileFormatError, read_rows
 from service.feeds.ingest import ItemResult, parse_in_slices
 from service.feeds.models import SourceRecord
 from service.feeds.schemas import CandidateOut, IngestReport, IngestSummary, ItemResultOut, RecordOut
+from service.formats.files import FileFormatError, read_rows
 from service.registry.models import Entity
 from service.state import AppState
 

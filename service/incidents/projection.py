@@ -6,8 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from service.db.database import UnitOfWork
-from service.feeds.normalized import CATEGORIES
 from service.incidents.models import IncidentState
+from service.incidents.vocabulary import CATEGORIES
 from service.kit.clock import utcnow
 from service.ledger.service import AppendedEvent, append_event
 from service.webhooks.outbox import enqueue_status_change

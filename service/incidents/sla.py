@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import chinese_calendar
 
-from service.feeds.normalized import CATEGORIES
+from service.incidents.vocabulary import CATEGORIES
 
 SlaUnit = Literal["calendar_hours", "working_hours", "working_days"]
 SLA_UNITS: tuple[str, ...] = get_args(SlaUnit)

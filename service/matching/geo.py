@@ -13,7 +13,13 @@ _SEMI_MAJOR_AXIS = 6378245.0  # Krasovsky 1940, as the GCJ-02 formula uses
 _ECCENTRICITY_SQ = 0.00669342162296594323
 _EARTH_RADIUS_M = 6371008.8  # mean radius, for haversine
 
-# Mainland China with a margin; outside it GCJ-02 applies no offset and coordinates are implausible.
+# Inside China, as agreed with the departments: a coordinate outside this box is a typo or (0, 0),
+# and a record or register row carrying one is refused (service/formats/fields.py).
+CHINA_LAT = (3.8, 53.6)
+CHINA_LNG = (73.5, 135.1)
+
+# Mainland China with a margin, the area where GCJ-02 applies its offset; the matcher's coarse
+# plausibility check (in_china) uses it too.
 CHINA_LAT_RANGE = (0.8293, 55.8271)
 CHINA_LNG_RANGE = (72.004, 137.8347)
 

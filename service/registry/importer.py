@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from service.db.database import Database
-from service.feeds.files import FileFormatError, read_rows
+from service.formats.files import FileFormatError, read_rows
 from service.registry.csv_rows import REQUIRED_COLUMNS, RegistryRow, RegistryRowRejected, parse_registry_row
 from service.registry.models import Entity
 from service.registry.service import RowOutcome, upsert_registry_row

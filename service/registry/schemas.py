@@ -4,6 +4,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+from service.matching.geo import CHINA_LAT, CHINA_LNG
 from service.matching.uscc import USCC_ALPHABET, USCC_LENGTH, normalize_uscc
 
 EntityKind = Literal["shop", "hospital", "school", "other"]
@@ -33,8 +34,8 @@ class EntityIn(BaseModel):
     address: str | None = Field(default=None, max_length=300)
     community: str | None = Field(default=None, max_length=100)
     grid: str | None = Field(default=None, max_length=64)
-    lat: float | None = Field(default=None, ge=3.8, le=53.6)
-    lng: float | None = Field(default=None, ge=73.5, le=135.1)
+    lat: float | None = Field(default=None, ge=CHINA_LAT[0], le=CHINA_LAT[1])
+    lng: float | None = Field(default=None, ge=CHINA_LNG[0], le=CHINA_LNG[1])
     phone: str | None = Field(default=None, max_length=64)
 
     _uscc_format = field_validator("uscc")(check_uscc_format)
@@ -49,8 +50,8 @@ class EntityPatch(BaseModel):
     address: str | None = Field(default=None, max_length=300)
     community: str | None = Field(default=None, max_length=100)
     grid: str | None = Field(default=None, max_length=64)
-    lat: float | None = Field(default=None, ge=3.8, le=53.6)
-    lng: float | None = Field(default=None, ge=73.5, le=135.1)
+    lat: float | None = Field(default=None, ge=CHINA_LAT[0], le=CHINA_LAT[1])
+    lng: float | None = Field(default=None, ge=CHINA_LNG[0], le=CHINA_LNG[1])
     phone: str | None = Field(default=None, max_length=64)
     status: Literal["open", "closed"] | None = None
 

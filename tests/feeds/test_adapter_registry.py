@@ -27,7 +27,8 @@ HOTLINE = textwrap.dedent(
     from datetime import datetime
     from typing import Any
 
-    from service.feeds.adapters.base import FieldReader, as_datetime, as_record_id, make_title
+    from service.feeds.adapters.base import as_record_id, make_title
+    from service.formats.fields import FieldReader, as_datetime
     from service.feeds.normalized import NormalizedRecord
 
     SOURCE = "hotline"

@@ -12,8 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from service.feeds.adapters import city, market
-from service.feeds.files import FileFormatError, read_rows
-from service.feeds.normalized import NormalizedRecord, RecordRejected
+from service.feeds.normalized import NormalizedRecord
+from service.formats.fields import RecordRejected
+from service.formats.files import FileFormatError, read_rows
 from service.registry.csv_rows import RegistryRowRejected, parse_registry_row
 
 NOW = datetime(2026, 11, 28, tzinfo=UTC)

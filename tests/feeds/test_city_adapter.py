@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from service.feeds.adapters import city
-from service.feeds.normalized import CATEGORIES, SEVERITIES, RecordRejected
+from service.formats.fields import RecordRejected
+from service.incidents.vocabulary import CATEGORIES, SEVERITIES
 from service.matching.geo import gcj02_to_wgs84, haversine_m
 
 GCJ: dict[str, Any] = {"lng": 121.461116, "lat": 31.304674, "crs": "GCJ-02"}

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from service.feeds.files import neutralise_csv_cell, read_rows, write_csv
+from service.formats.files import neutralise_csv_cell, read_rows, write_csv
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 
 from service.feeds.adapters import market
-from service.feeds.files import FileFormatError, RowReader, read_rows
+from service.formats.files import FileFormatError, RowReader, read_rows
 from service.registry.csv_rows import REQUIRED_COLUMNS as REGISTRY_COLUMNS
 
 HEADER = "记录编号,主体名称,检查日期,检查事项,处理措施"
@@ -289,7 +289,7 @@ def test_xlsx_missing_columns() -> None:
 
 
 def test_a_workbook_that_expands_too_far_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("service.feeds.files.MAX_XLSX_UNCOMPRESSED_BYTES", 1000)
+    monkeypatch.setattr("service.formats.files.MAX_XLSX_UNCOMPRESSED_BYTES", 1000)
     data = xlsx_bytes({"检查记录": [HEADER.split(","), ROWS[0].split(",")]})
     with pytest.raises(FileFormatError, match="expands to more"):
         read_rows(data, "export.xlsx", None)

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from service.feeds.adapters import market
-from service.feeds.files import read_rows
-from service.feeds.normalized import CATEGORIES, SEVERITIES, RecordRejected
+from service.formats.fields import RecordRejected
+from service.formats.files import read_rows
+from service.incidents.vocabulary import CATEGORIES, SEVERITIES
 
 SEPT_1_MIDNIGHT_SHANGHAI = datetime(2026, 8, 31, 16, 0, tzinfo=UTC)
 

@@ -12,7 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from service.feeds.adapters import police
-from service.feeds.normalized import CATEGORIES, SEVERITIES, NormalizedRecord, RecordRejected
+from service.feeds.normalized import NormalizedRecord
+from service.formats.fields import RecordRejected
+from service.incidents.vocabulary import CATEGORIES, SEVERITIES
 
 PHONE = "13812345678"
 

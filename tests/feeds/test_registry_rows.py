@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from service.feeds.files import read_rows
+from service.formats.files import read_rows
 from service.registry.csv_rows import (
     REQUIRED_COLUMNS,
     RegistryRow,
@@ -103,7 +103,7 @@ def test_messy_but_readable_values(changes: dict[str, Any], expected: dict[str, 
         ({"lat": "121.455159", "lng": "31.297083"}, "lat", "swapped"),
         ({"lat": "0", "lng": "0"}, "lng", "outside China"),
         ({"lat": True}, "lat", "expected a number"),
-        ({"lat": ""}, "lat", "missing while the other"),
+        ({"lat": ""}, "lat", "missing while lng is given"),
         ({"address": "路" * 301}, "address", "longer than 300"),
         ({"grid": "g" * 65}, "grid", "longer than 64"),
     ],

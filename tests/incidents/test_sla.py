@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from service.feeds.normalized import CATEGORIES
 from service.incidents.sla import (
     DEFAULT_SLA_RULES,
     SlaRule,
@@ -19,6 +18,7 @@ from service.incidents.sla import (
     is_working_day,
     parse_sla_rules,
 )
+from service.incidents.vocabulary import CATEGORIES
 
 SHANGHAI = timezone(timedelta(hours=8))
 

@@ -15,22 +15,24 @@ from service.feeds.adapters.base import (
     MAX_ADDRESS_LEN,
     MAX_NAME_LEN,
     MAX_STATUS_LEN,
+    as_record_id,
+    make_title,
+    normalise_word,
+    require_object,
+    storable_copy,
+)
+from service.feeds.adapters.severity import base_severity
+from service.feeds.normalized import NormalizedRecord
+from service.formats.fields import (
     FieldProblem,
     FieldReader,
     as_code,
     as_datetime,
     as_number,
-    as_record_id,
     as_text,
-    make_title,
-    normalise_word,
-    require_object,
     show,
-    storable_copy,
 )
-from service.feeds.adapters.severity import base_severity
-from service.feeds.files import describe_type
-from service.feeds.normalized import NormalizedRecord
+from service.formats.files import describe_type
 from service.matching.geo import gcj02_to_wgs84
 
 SOURCE = "city"

@@ -14,18 +14,20 @@ from service.feeds.adapters.base import (
     MAX_ADDRESS_LEN,
     MAX_NAME_LEN,
     MAX_USCC_LEN,
-    FieldReader,
-    as_date,
     as_record_id,
-    local_midnight_utc,
     make_title,
     normalise_word,
     require_object,
-    show,
     storable_copy,
 )
 from service.feeds.adapters.severity import at_least, base_severity
 from service.feeds.normalized import NormalizedRecord
+from service.formats.fields import (
+    FieldReader,
+    as_date,
+    local_midnight_utc,
+    show,
+)
 
 SOURCE = "market"
 ID_FIELD = "记录编号"

@@ -14,21 +14,25 @@ from service.feeds.adapters.base import (
     MAX_ADDRESS_LEN,
     MAX_NAME_LEN,
     MAX_STATUS_LEN,
-    FieldProblem,
-    FieldReader,
-    as_code,
-    as_datetime,
-    as_number,
     as_record_id,
-    as_text,
     make_title,
     normalise_word,
     require_object,
-    show,
     storable_copy,
 )
 from service.feeds.adapters.severity import at_least, base_severity
-from service.feeds.normalized import FieldError, NormalizedRecord, RecordRejected
+from service.feeds.normalized import NormalizedRecord
+from service.formats.fields import (
+    FieldError,
+    FieldProblem,
+    FieldReader,
+    RecordRejected,
+    as_code,
+    as_datetime,
+    as_number,
+    as_text,
+    show,
+)
 from service.kit.personal import mask_phone
 
 SOURCE = "police"

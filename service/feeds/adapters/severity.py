@@ -14,7 +14,7 @@ medium, 立即停止经营/立案调查 high), and a result of 不符合 raises 
 
 from __future__ import annotations
 
-from service.feeds.normalized import SEVERITIES
+from service.incidents.vocabulary import SEVERITIES
 
 SEVERITY_BY_CATEGORY: dict[str, str] = {
     "fire": "high",

@@ -175,9 +175,7 @@ def neutralise_csv_cell(value: object) -> str:
     return text
 
 
-def write_csv(
-    rows: Iterable[Mapping[str, Any]], columns: Sequence[str], *, encoding: str = "utf-8-sig"
-) -> bytes:
+def write_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], *, encoding: str = "utf-8-sig") -> bytes:
     """Rows as CSV bytes (header first, CRLF), every cell neutralised; UTF-8 with BOM opens right in Excel."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -280,9 +278,7 @@ def decode_csv_bytes(data: bytes) -> tuple[str, str]:
             return data.decode("gb18030"), "gb18030"
         except UnicodeDecodeError as gb_error:
             # Blame the encoding that got further: it is the one the file was meant to be in.
-            worst, label = (
-                (utf8_error, "UTF-8") if utf8_error.start > gb_error.start else (gb_error, "GBK/GB18030")
-            )
+            worst, label = (utf8_error, "UTF-8") if utf8_error.start > gb_error.start else (gb_error, "GBK/GB18030")
             raise _decode_failure(data, worst, label) from gb_error
 
 
@@ -327,9 +323,7 @@ def _read_xlsx(data: bytes, required_columns: Collection[str], preferred_sheets:
         return _read_workbook(data, required_columns, preferred_sheets)
 
 
-def _read_workbook(
-    data: bytes, required_columns: Collection[str], preferred_sheets: Sequence[str]
-) -> RowReader:
+def _read_workbook(data: bytes, required_columns: Collection[str], preferred_sheets: Sequence[str]) -> RowReader:
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (
@@ -345,15 +339,11 @@ def _read_workbook(
     try:
         if not workbook.sheetnames:
             raise FileFormatError("the workbook has no sheets")
-        sheet_name = next(
-            (name for name in preferred_sheets if name in workbook.sheetnames), workbook.sheetnames[0]
-        )
+        sheet_name = next((name for name in preferred_sheets if name in workbook.sheetnames), workbook.sheetnames[0])
         sheet = workbook[sheet_name]
         sheet.reset_dimensions()  # some writers record wrong dimensions; read what is really there
         try:
-            records = [
-                (number, list(values)) for number, values in enumerate(sheet.iter_rows(values_only=True), 1)
-            ]
+            records = [(number, list(values)) for number, values in enumerate(sheet.iter_rows(values_only=True), 1)]
         except (KeyError, ValueError, TypeError, ParseError) as exc:
             raise FileFormatError(f"sheet {sheet_name}: not readable ({exc.__class__.__name__})") from exc
     finally:
@@ -422,9 +412,7 @@ def _rows_from_table(
             continue
         result.blank_lines.extend(pending_blank)  # blank rows count only when data follows them
         pending_blank = []
-        stray = [
-            i for i, cell in enumerate(cells) if not _is_blank(cell) and (i >= len(columns) or not columns[i])
-        ]
+        stray = [i for i, cell in enumerate(cells) if not _is_blank(cell) and (i >= len(columns) or not columns[i])]
         if stray:
             where = ", ".join(_column_label(file_kind, i) for i in stray[:5])
             result.malformed_rows.append(
