@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     webhook_max_attempts: int = 25  # then the delivery is failed; an admin may retry it (docs/workflow.md)
     webhook_backoff_base_s: float = 10.0
     webhook_backoff_cap_s: float = 3600.0
+    # Comma-separated hosts (or host:port) a webhook may call although they are not public
+    # addresses, e.g. a receiver on the same network; everything else must resolve publicly.
+    webhook_allowed_hosts: str = ""
 
     @field_validator("secret_key")
     @classmethod

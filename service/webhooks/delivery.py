@@ -16,6 +16,7 @@ lost). SQLite runs one process, so there a plain select is enough.
 from __future__ import annotations
 
 import asyncio
+import http
 import json
 import logging
 import math
@@ -36,12 +37,12 @@ from service.settings import Settings
 from service.webhooks.models import DeliveryAttempt, OutboxMessage, Webhook
 from service.webhooks.outbox import enqueued_in
 from service.webhooks.signing import DELIVERY_ID_HEADER, SIGNATURE_HEADER, backoff_delay, signature_header
+from service.webhooks.targets import TargetPolicy, guarded_transport
 
 log = logging.getLogger(__name__)
 
 USER_AGENT = "community-brain-webhooks/1"
 MAX_ERROR_CHARS = 300
-RESPONSE_SNIPPET_BYTES = 200
 MIN_WAIT_S = 0.01
 
 
@@ -56,6 +57,7 @@ class DeliveryPolicy:
     backoff_cap_s: float = 3600.0
     batch_size: int = 20
     concurrency: int = 8
+    targets: TargetPolicy = TargetPolicy()  # noqa: RUF009  # frozen, so one shared default is safe
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DeliveryPolicy:
@@ -65,6 +67,7 @@ class DeliveryPolicy:
             max_attempts=max(1, settings.webhook_max_attempts),
             backoff_base_s=settings.webhook_backoff_base_s,
             backoff_cap_s=settings.webhook_backoff_cap_s,
+            targets=TargetPolicy.from_setting(settings.webhook_allowed_hosts),
         )
 
     @property
@@ -133,7 +136,14 @@ class WebhookDispatcher:
         self.db = db
         self.policy = policy
         self.metrics = metrics
-        self.client = client or httpx.AsyncClient(follow_redirects=False, headers={"User-Agent": USER_AGENT})
+        # No redirects and no proxy from the environment: every connection goes to an address the
+        # target policy checked (service/webhooks/targets.py).
+        self.client = client or httpx.AsyncClient(
+            transport=guarded_transport(policy.targets),
+            follow_redirects=False,
+            trust_env=False,
+            headers={"User-Agent": USER_AGENT},
+        )
         self._wake = asyncio.Event()
         self._sending = asyncio.Semaphore(policy.concurrency)
 
@@ -245,11 +255,11 @@ class WebhookDispatcher:
         try:
             async with asyncio.timeout(self.policy.timeout_s):  # the whole exchange, not each read
                 async with self.client.stream("POST", target.url, content=body, headers=headers) as response:
+                    # Only the status is kept: the receiver's body (or its reason phrase) is never read
+                    # into the log, so a webhook cannot be used to fetch a page and show it to an admin.
                     if 200 <= response.status_code < 300:
                         return AttemptOutcome(response.status_code, None, elapsed_ms())
-                    snippet = await _read_some(response, RESPONSE_SNIPPET_BYTES)
-                    error = f"HTTP {response.status_code}" + (f": {snippet}" if snippet else "")
-                    return AttemptOutcome(response.status_code, error[:MAX_ERROR_CHARS], elapsed_ms())
+                    return AttemptOutcome(response.status_code, status_reason(response.status_code), elapsed_ms())
         except TimeoutError:
             return AttemptOutcome(None, f"no answer within {self.policy.timeout_s:g} s", elapsed_ms())
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
@@ -303,10 +313,9 @@ def _apply(message: Claimed, step: NextStep, outcome: AttemptOutcome, attempts: 
     return stmt.values(attempts=attempts, last_error=outcome.error, next_attempt_at=step.next_attempt_at)
 
 
-async def _read_some(response: httpx.Response, limit: int) -> str:
-    data = b""
-    async for chunk in response.aiter_bytes():
-        data += chunk
-        if len(data) >= limit:
-            break
-    return data[:limit].decode("utf-8", "replace").strip()
+def status_reason(status_code: int) -> str:
+    """``HTTP 503 Service Unavailable``: the status and its standard phrase, nothing the receiver wrote."""
+    try:
+        return f"HTTP {status_code} {http.HTTPStatus(status_code).phrase}"
+    except ValueError:
+        return f"HTTP {status_code}"

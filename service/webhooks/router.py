@@ -18,6 +18,7 @@ from service.webhooks.schemas import (
     WebhookOut,
     WebhookSaved,
 )
+from service.webhooks.targets import TargetPolicy
 
 router = APIRouter(tags=["webhooks"])
 
@@ -59,7 +60,12 @@ async def set_webhook(source: SourcePath, body: WebhookIn, state: StateDep, _adm
     """Set where a department receives status changes; a generated secret is returned this once."""
     async with state.db.transaction() as uow:
         view, generated = await service.set_webhook(
-            uow.session, source, str(body.url), body.secret, state.adapters.known_sources()
+            uow.session,
+            source,
+            str(body.url),
+            body.secret,
+            state.adapters.known_sources(),
+            TargetPolicy.from_setting(state.settings.webhook_allowed_hosts),
         )
     return WebhookSaved(**_webhook_out(view).model_dump(), secret=generated)
 

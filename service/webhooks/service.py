@@ -14,6 +14,7 @@ from service.errors import Conflict, NotFound, Unprocessable
 from service.kit.clock import utcnow
 from service.webhooks.models import DeliveryAttempt, OutboxMessage, Webhook
 from service.webhooks.outbox import ENQUEUED_KEY
+from service.webhooks.targets import TargetPolicy, check_url
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +40,19 @@ def new_secret() -> str:
 
 
 async def set_webhook(
-    session: AsyncSession, source: str, url: str, secret: str | None, known_sources: Collection[str]
+    session: AsyncSession,
+    source: str,
+    url: str,
+    secret: str | None,
+    known_sources: Collection[str],
+    targets: TargetPolicy,
 ) -> tuple[WebhookView, str | None]:
     """Create or replace a source's webhook; returns the generated secret (None when the caller gave one)."""
     if source not in known_sources:
         raise NotFound(f"no source {source!r}; known: {', '.join(sorted(known_sources))}")
+    refused = await check_url(url, targets)
+    if refused is not None:
+        raise Unprocessable(f"the webhook may not point there: {refused}", [{"field": "url", "reason": refused}])
     generated = None if secret else new_secret()
     webhook = await session.get(Webhook, source)
     if webhook is None:

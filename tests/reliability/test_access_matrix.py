@@ -110,7 +110,7 @@ TABLE: list[Row] = [
     row("POST", "/api/v1/webhooks/deliveries/{outbox_id}/retry", "404 403 403 403 403 403 401",
         path="/api/v1/webhooks/deliveries/999999/retry"),
     row("PUT", "/api/v1/webhooks/{source}",                      "200 403 403 403 403 403 401",
-        path="/api/v1/webhooks/market", json={"url": "http://127.0.0.1:9/hook"}),
+        path="/api/v1/webhooks/market", json={"url": "https://market.example.org/hook"}),
     row("DELETE", "/api/v1/webhooks/{source}",                   "204 403 403 403 403 403 401",
         path="/api/v1/webhooks/market"),
     row("GET", "/api/v1/exports/incidents.csv",                  "200 200 403 403 403 403 401"),

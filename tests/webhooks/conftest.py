@@ -26,6 +26,8 @@ def settings(settings: Settings, request: pytest.FixtureRequest) -> Settings:
             "webhook_backoff_base_s": 0.05,
             "webhook_backoff_cap_s": 0.2,
             "webhook_max_attempts": 50,
+            # The receiver listens on loopback, which webhooks may only call when allowed.
+            "webhook_allowed_hosts": "127.0.0.1",
             **overrides,
         }
     )

@@ -24,10 +24,11 @@ class Received:
 
 @dataclass
 class Receiver:
-    """Records every POST; ``answer`` picks the status code for each (200 unless told otherwise)."""
+    """Records every POST; ``answer`` picks the status code for each (200 unless told otherwise), ``reply`` the body."""
 
     port: int = field(default_factory=free_port)
     answer: Callable[[Received], int] = lambda _request: 200
+    reply: bytes = b"ok"
     received: list[Received] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
@@ -47,9 +48,9 @@ class Receiver:
                     receiver.received.append(request)
                 status = receiver.answer(request)
                 self.send_response(status)
-                self.send_header("Content-Length", "2")
+                self.send_header("Content-Length", str(len(receiver.reply)))
                 self.end_headers()
-                self.wfile.write(b"ok")
+                self.wfile.write(receiver.reply)
 
             def log_message(self, format: str, *args: object) -> None:
                 pass  # quiet

@@ -45,7 +45,7 @@ async def test_give_up_then_retry_by_an_admin(
     assert await dispatcher.deliver_due() == 1
     (entry,) = await delivery_log(client, admin)
     assert (entry["status"], entry["attempts"], entry["last_status_code"]) == ("pending", 1, 500)
-    assert entry["last_error"] == "HTTP 500: ok"
+    assert entry["last_error"] == "HTTP 500 Internal Server Error"  # the status only, never the body
     # Backoff with full jitter: the retry is due within base · 2⁰ of the failure (0.05 s here).
     wait = datetime.fromisoformat(entry["next_attempt_at"]) - datetime.fromisoformat(entry["history"][0]["at"])
     assert timedelta(0) <= wait <= timedelta(seconds=0.05)

@@ -26,7 +26,7 @@ async def test_admin_manages_webhooks(client: httpx.AsyncClient, principals: Pri
     assert (created["source"], created["url"], created["active"]) == ("police", "https://police.example.org/cb", True)
 
     chosen = "market-secret-0123456789"
-    body = {"url": "http://10.1.2.3:8080/hooks/cb", "secret": chosen}
+    body = {"url": "http://market.example.org:8080/hooks/cb", "secret": chosen}
     response = await client.put(f"{API}/webhooks/market", json=body, headers=admin)
     assert response.status_code == 200 and response.json()["secret"] is None  # the admin knows it already
 
@@ -37,7 +37,7 @@ async def test_admin_manages_webhooks(client: httpx.AsyncClient, principals: Pri
 
     response = await client.get(f"{API}/webhooks", headers=admin)
     assert [(w["source"], w["url"], w["pending"], w["failed"]) for w in response.json()["items"]] == [
-        ("market", "http://10.1.2.3:8080/hooks/cb", 0, 0),
+        ("market", "http://market.example.org:8080/hooks/cb", 0, 0),
         ("police", "https://police.example.org/v2", 0, 0),
     ]
     for secret in (generated, replaced["secret"], chosen):
