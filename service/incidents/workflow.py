@@ -21,6 +21,7 @@ from service.incidents.models import Attachment, Incident, IncidentNote
 from service.incidents.placement import PlacementRules, Placer
 from service.incidents.projection import incident_as_dict, record_change
 from service.kit.clock import utcnow
+from service.kit.personal import mask_phone_numbers
 from service.ledger.models import LedgerEvent
 from service.ledger.service import lock_ledger
 
@@ -74,6 +75,7 @@ async def change_status(
             f"a note is required to move to {target}",
             [{"field": "note", "reason": "required for this status"}],
         ) from None
+    note = mask_phone_numbers(note) if note is not None else None  # into the ledger: no caller's number
     previous, now = incident.status, utcnow()
     incident.status = target
     if target in (lifecycle.RESOLVED, lifecycle.CLOSED, lifecycle.REJECTED):
@@ -120,6 +122,7 @@ async def assign(
 
 async def add_note(uow: UnitOfWork, incident_id: int, caller: Caller, text: str) -> Incident:
     incident = await _load_for_change(uow, incident_id, caller, None)
+    text = mask_phone_numbers(text)  # into the ledger: no caller's number, however the inspector wrote it
     uow.session.add(IncidentNote(incident_id=incident.id, author=caller.name, text=text, created_at=utcnow()))
     await record_change(uow, incident, "note_added", caller.actor, {"text": text})
     return incident
