@@ -19,6 +19,9 @@ RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
 
 FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 CB_DATA_DIR=/var/lib/community-brain
+# The load balancer's address(es), so `serve` believes its X-Forwarded-For (docs/deployment.md);
+# empty: the peer address is the client's.
+ENV CB_TRUSTED_PROXIES=""
 COPY --from=wheel /wheels/ /tmp/wheels/
 RUN pip install --no-cache-dir /tmp/wheels/*.whl && rm -rf /tmp/wheels \
     && useradd --system --home /var/lib/community-brain cb \

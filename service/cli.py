@@ -66,7 +66,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         log_config=None,
-        proxy_headers=True,
+        # Only the listed proxies may say who the client is (uvicorn otherwise believes 127.0.0.1).
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies or None,
         ws_ping_interval=None,  # the app pings after 15 s of silence itself
         ws_per_message_deflate=False,  # compression per client would undo the encode-once fan-out
     )

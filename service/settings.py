@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     ws_replay_limit: int = 10_000  # a since older than this many events gets a snapshot
     live_poll_interval_s: float = 1.0  # safety net: the hub checks the ledger head this often
 
+    # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated
+    # addresses or networks, "*" for any). Empty: nobody's, so a client cannot pick the address the
+    # rate limits count by sending the header itself.
+    trusted_proxies: str = ""
+
     # Rate limits (requests per minute)
     ingest_rate_per_key: int = 600_000  # records a minute per key (10,000 a second)
     ingest_rate_per_ip: int = 60_000  # requests a minute per address
