@@ -12,7 +12,7 @@ from service.auth import service
 from service.auth.models import Principal
 from service.auth.schemas import KeyIn, KeyOut, MeOut, TicketOut, TokenOut, UserIn, UserList, UserOut
 from service.auth.tokens import mint_token
-from service.deps import AdminDep, CallerDep, FieldDep, SessionDep, StateDep
+from service.deps import AdminDep, CallerDep, OperatorDep, SessionDep, StateDep
 from service.errors import Unauthorized
 from service.ratelimit import client_ip
 
@@ -50,8 +50,10 @@ async def who_am_i(caller: CallerDep) -> MeOut:
 
 @router.get("/users", response_model=UserList)
 async def list_users(
-    session: SessionDep, _caller: FieldDep, role: Annotated[str | None, Query(max_length=16)] = None
+    session: SessionDep, _caller: OperatorDep, role: Annotated[str | None, Query(max_length=16)] = None
 ) -> UserList:
+    """Active users and their roles, for whoever assigns work. Inspectors are refused: their pages
+    need only their own name (GET /auth/me), not the roster."""
     stmt = select(Principal).where(Principal.kind == "user", Principal.active).order_by(Principal.name)
     if role:
         stmt = stmt.where(Principal.role == role)

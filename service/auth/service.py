@@ -34,6 +34,12 @@ class Caller:
     kind: str
 
     @property
+    def assignee_scope(self) -> str | None:
+        """Whose incidents alone this caller may read: an inspector's own name (docs/workflow.md §3);
+        None for every other role."""
+        return self.name if self.role == "inspector" else None
+
+    @property
     def actor(self) -> str:
         """How the caller is named in ledger events."""
         return f"{self.role}:{self.source}" if self.role == "department" else self.name

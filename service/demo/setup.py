@@ -128,13 +128,15 @@ async def _handle_in_the_past(
     for hours in (rng.uniform(0.2, 2), rng.uniform(0.5, 6), rng.uniform(2, 40), rng.uniform(1, 24))[:steps]:
         at = min(at + timedelta(hours=hours), latest)
         times.append(at)
+    previous_assignee = incident.assignee
     incident.assignee, incident.status = inspector, lifecycle.DISPATCHED
     await record_change(
         uow,
         incident,
         "assigned",
         DEMO_OPERATOR,
-        {"assignee": inspector, "from": lifecycle.NEW, "to": lifecycle.DISPATCHED},
+        {"assignee": inspector, "previous_assignee": previous_assignee, "from": lifecycle.NEW,
+         "to": lifecycle.DISPATCHED},
         at=times[0],
     )
     for at, (previous, target, note) in zip(times[1:], HISTORY_STEPS, strict=False):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.feeds.models import SourceRecord
@@ -33,6 +34,11 @@ class IncidentFilter:
     entity_id: str | None = None
     assignee: str | None = None
     overdue: bool | None = None
+
+
+def assigned_to(assignee: str) -> Select[Any]:
+    """The ids of the incidents assigned to one person (what an inspector may read)."""
+    return select(Incident.id).where(Incident.assignee == assignee)
 
 
 def expand_statuses(raw: str | None) -> list[str] | None:

@@ -51,7 +51,7 @@ SortKey = Literal[
 
 
 def _visible_to(caller: Caller, incident: Incident) -> bool:
-    return caller.role != "inspector" or incident.assignee == caller.name
+    return caller.assignee_scope is None or incident.assignee == caller.assignee_scope
 
 
 async def incident_filter(
@@ -86,8 +86,8 @@ async def list_incidents(
     offset: PageOffset = 0,
 ) -> IncidentList:
     """Incidents, filtered and sorted; an inspector sees only their own."""
-    if caller.role == "inspector":
-        flt = dataclasses.replace(flt, assignee=caller.name)
+    if caller.assignee_scope is not None:
+        flt = dataclasses.replace(flt, assignee=caller.assignee_scope)
     rows, total = await queries.list_incidents(session, flt, sort, limit, offset)
     return IncidentList(items=[IncidentOut(**incident_as_dict(i)) for i in rows], total=total)
 

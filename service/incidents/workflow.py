@@ -106,16 +106,18 @@ async def assign(
             f"no active inspector or operator named {assignee!r}",
             [{"field": "assignee", "reason": "unknown user"}],
         )
-    previous_status = incident.status
+    previous_status, previous_assignee = incident.status, incident.assignee
     incident.assignee = assignee
     if incident.status == lifecycle.NEW:
         incident.status = lifecycle.DISPATCHED
+    # previous_assignee lets the live stream tell that inspector the task left them (live/filters.py).
     await record_change(
         uow,
         incident,
         "assigned",
         caller.actor,
-        {"assignee": assignee, "from": previous_status, "to": incident.status},
+        {"assignee": assignee, "previous_assignee": previous_assignee, "from": previous_status,
+         "to": incident.status},
     )
     return incident
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from service.deps import AdminDep, IncidentReaderDep, SessionDep
+from service.incidents.queries import assigned_to
 from service.ledger.service import event_message, events_after, ledger_position, verify_ledger
 
 router = APIRouter(tags=["ledger"])
@@ -30,13 +31,15 @@ class VerifyOut(BaseModel):
 @router.get("/events", response_model=EventPage)
 async def list_events(
     session: SessionDep,
-    _caller: IncidentReaderDep,
+    caller: IncidentReaderDep,
     since: Annotated[int, Query(ge=0, le=2**62)] = 0,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> EventPage:
-    """The ledger after seq ``since``, in order, with each event's incident state."""
+    """The ledger after seq ``since``, in order, with each event's incident state. An inspector gets
+    only the events of the incidents assigned to them."""
     position = await ledger_position(session)
-    rows = await events_after(session, since, limit)
+    scope = caller.assignee_scope
+    rows = await events_after(session, since, limit, assigned_to(scope) if scope is not None else None)
     return EventPage(
         epoch=position.epoch,
         head_seq=position.seq,

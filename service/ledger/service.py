@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.bulk import insert_rows
@@ -104,9 +104,14 @@ async def append_event(
     return event
 
 
-async def events_after(session: AsyncSession, since: int, limit: int) -> Sequence[LedgerEvent]:
-    stmt = select(LedgerEvent).where(LedgerEvent.seq > since).order_by(LedgerEvent.seq).limit(limit)
-    return (await session.scalars(stmt)).all()
+async def events_after(
+    session: AsyncSession, since: int, limit: int, incident_ids: Select[Any] | None = None
+) -> Sequence[LedgerEvent]:
+    """Events after seq `since`, in order; only those of `incident_ids` (a subquery) when given."""
+    stmt = select(LedgerEvent).where(LedgerEvent.seq > since)
+    if incident_ids is not None:
+        stmt = stmt.where(LedgerEvent.incident_id.in_(incident_ids))
+    return (await session.scalars(stmt.order_by(LedgerEvent.seq).limit(limit))).all()
 
 
 @dataclass(frozen=True)

@@ -184,10 +184,14 @@ class Hub:
         slow: list[LiveClient] = []
         for client in self._clients_view:
             live_filter = client.filter
-            if live_filter is not None and not live_filter.matches(message.facets):
-                continue
+            out = message
+            if live_filter is not None:
+                picked = live_filter.pick(message)
+                if picked is None:
+                    continue
+                out = picked
             try:
-                client.queue.put_nowait(message)
+                client.queue.put_nowait(out)
             except asyncio.QueueFull:
                 slow.append(client)
                 continue

@@ -67,32 +67,48 @@ def broker_prefix(epoch: str) -> bytes:
     return f"{epoch}\n".encode()
 
 
+def encode_removal(seq: int, incident_id: Any) -> str:
+    """An incident left the client's view with event `seq` (an inspector's task given to someone else)."""
+    return dumps({"type": "removed", "seq": int(seq), "incident_id": incident_id})
+
+
 # What filters look at (filters.py); a message keeps only these, not the whole incident.
-FACETS = ("grid", "category", "sources")
+FACETS = ("grid", "category", "sources", "assignee")
 
 
-def facets_of(incident: Any) -> dict[str, Any] | None:
+def facets_of(incident: Any, event_type: Any = None, data: Any = None) -> dict[str, Any] | None:
+    """The incident's facets after the event, its id, and `released_by`: the inspector who lost it in
+    this event (the previous assignee of an `assigned` event that gave it to someone else)."""
     if not isinstance(incident, dict):
         return None
-    return {name: incident.get(name) for name in FACETS}
+    facets = {name: incident.get(name) for name in FACETS}
+    facets["id"] = incident.get("id")
+    released_by = None
+    if event_type == "assigned" and isinstance(data, dict):
+        previous = data.get("previous_assignee")
+        if isinstance(previous, str) and previous != incident.get("assignee"):
+            released_by = previous
+    facets["released_by"] = released_by
+    return facets
 
 
 class LiveMessage:
     """One event message: its seq, its text, and (read only when a filter asks) the incident's facets."""
 
-    __slots__ = ("_facets", "_parsed", "seq", "text")
+    __slots__ = ("_facets", "_parsed", "_removal", "seq", "text")
 
     def __init__(self, seq: int, text: str, facets: dict[str, Any] | None = None, parsed: bool = False):
         self.seq = seq
         self.text = text
         self._facets = facets
         self._parsed = parsed
+        self._removal: LiveMessage | None = None
 
     @classmethod
     def from_event(cls, event: LedgerEntry) -> LiveMessage:
         """Build from a ledger row (just appended, or read back to fill a gap)."""
         text = encode_event(event.seq, event_message(event), event.incident)
-        return cls(event.seq, text, facets_of(event.incident), parsed=True)
+        return cls(event.seq, text, facets_of(event.incident, event.type, event.data), parsed=True)
 
     @classmethod
     def from_wire(cls, data: bytes) -> LiveMessage | None:
@@ -108,11 +124,22 @@ class LiveMessage:
 
     @property
     def facets(self) -> dict[str, Any] | None:
-        """grid, category and sources of the incident after the event; None for an event without one."""
+        """What filters match on (facets_of); None for an event without an incident."""
         if not self._parsed:
-            self._facets = facets_of(orjson.loads(self.text).get("incident"))
+            message = orjson.loads(self.text)
+            event = message.get("event") or {}
+            self._facets = facets_of(message.get("incident"), event.get("type"), event.get("data"))
             self._parsed = True
         return self._facets
+
+    @property
+    def removal(self) -> LiveMessage:
+        """What a client whose view the incident left gets instead of this event: same seq, no content.
+        Encoded once, however many clients get it."""
+        if self._removal is None:
+            facets = self.facets or {}
+            self._removal = LiveMessage(self.seq, encode_removal(self.seq, facets.get("id")), parsed=True)
+        return self._removal
 
 
 class StartMode(Enum):

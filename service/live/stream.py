@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from service.ledger.service import events_after, ledger_position
 from service.live.client import LiveClient
-from service.live.protocol import LiveMessage, ResumeRequest, StartMode, choose_start
+from service.live.protocol import LiveMessage, ResumeRequest, StartMode, choose_start, encode_removal, facets_of
 
 if TYPE_CHECKING:
     from service.live.hub import Hub
@@ -58,8 +58,9 @@ async def catch_up(hub: Hub, client: LiveClient, send: SendText, request: Resume
         if recent is not None:  # usually: what the hub delivered lately, already encoded
             live_filter = client.filter
             for message in recent:
-                if live_filter is None or live_filter.matches(message.facets):
-                    await send(message.text)
+                picked = message if live_filter is None else live_filter.pick(message)
+                if picked is not None:
+                    await send(picked.text)
         else:
             await replay(hub, client, send, after=sent, until=client.registered_at)
         sent = client.registered_at
@@ -75,6 +76,12 @@ async def replay(hub: Hub, client: LiveClient, send: SendText, *, after: int, un
         if not rows:
             raise RuntimeError(f"the ledger has no events after seq {after}, though seq {until} was delivered")
         for row in rows:
-            if live_filter is None or live_filter.matches(row.incident):
+            if live_filter is None:
                 await send(LiveMessage.from_event(row).text)
+                continue
+            facets = facets_of(row.incident, row.type, row.data)  # encode only what this client gets
+            if live_filter.matches(facets):
+                await send(LiveMessage.from_event(row).text)
+            elif live_filter.releases(facets):
+                await send(encode_removal(row.seq, row.incident_id))
         after = rows[-1].seq

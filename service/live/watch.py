@@ -71,6 +71,13 @@ class StreamCursor:
                 else:
                     self.open_incidents[incident["id"]] = incident
             return event_line(message)
+        if kind == "removed":  # an inspector's task given to someone else: it leaves this client's view
+            seq = message["seq"]
+            if self.since is not None and seq <= self.since:
+                return None
+            self.since = seq
+            self.open_incidents.pop(message["incident_id"], None)
+            return f"#{seq} incident #{message['incident_id']} is no longer yours"
         if kind == "ping":
             # Everything up to the ping's seq that is meant for us has been sent: a safe resume point.
             if self.since is not None and message["seq"] > self.since:

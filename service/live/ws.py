@@ -8,6 +8,7 @@ credential the handshake is refused before accept, which the client sees as HTTP
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -100,6 +101,8 @@ async def live_stream(websocket: WebSocket) -> None:
     except BadParameters as exc:
         await _refuse(websocket, BadRequest(str(exc)))
         return
+    if caller.assignee_scope is not None:  # an inspector: their own tasks only, as everywhere else
+        live_filter = dataclasses.replace(live_filter, assignee=caller.assignee_scope)
     try:
         await websocket.accept()
     except (OSError, RuntimeError, WebSocketDisconnect):

@@ -9,6 +9,7 @@ from service.feeds.models import SourceRecord
 from service.feeds.service import records_out
 from service.incidents.models import Incident
 from service.incidents.projection import incident_as_dict
+from service.incidents.queries import assigned_to
 from service.ledger.models import LedgerEvent
 from service.registry.models import entity_as_dict
 from service.registry.schemas import EntityFile, TimelineItem
@@ -31,18 +32,16 @@ EVENT_TITLES = {
 }
 
 
-async def entity_file(session: AsyncSession, entity_id: str) -> EntityFile:
+async def entity_file(session: AsyncSession, entity_id: str, assignee: str | None = None) -> EntityFile:
+    """The whole file; with `assignee` (an inspector) only their incidents and those incidents' records."""
     entity = await get_entity(session, entity_id)
-    records = (
-        await session.scalars(
-            select(SourceRecord).where(SourceRecord.entity_id == entity_id).order_by(SourceRecord.occurred_at.desc())
-        )
-    ).all()
-    incidents = (
-        await session.scalars(
-            select(Incident).where(Incident.entity_id == entity_id).order_by(Incident.last_reported_at.desc())
-        )
-    ).all()
+    record_query = select(SourceRecord).where(SourceRecord.entity_id == entity_id)
+    incident_query = select(Incident).where(Incident.entity_id == entity_id)
+    if assignee is not None:
+        incident_query = incident_query.where(Incident.assignee == assignee)
+        record_query = record_query.where(SourceRecord.incident_id.in_(assigned_to(assignee)))
+    records = (await session.scalars(record_query.order_by(SourceRecord.occurred_at.desc()))).all()
+    incidents = (await session.scalars(incident_query.order_by(Incident.last_reported_at.desc()))).all()
     events = (
         (
             await session.scalars(

@@ -41,9 +41,10 @@ async def search_entities(
 
 
 @router.get("/entities/{entity_id}", response_model=EntityFile)
-async def get_entity_file(entity_id: str, session: SessionDep, _caller: FieldDep) -> EntityFile:
-    """One entity's whole file: details, every department's records, incidents and a timeline."""
-    return await entity_file(session, entity_id)
+async def get_entity_file(entity_id: str, session: SessionDep, caller: FieldDep) -> EntityFile:
+    """One entity's whole file: details, every department's records, incidents and a timeline. An
+    inspector sees only the incidents assigned to them, and only those incidents' records."""
+    return await entity_file(session, entity_id, caller.assignee_scope)
 
 
 @router.post("/entities", response_model=EntityOut, status_code=201)

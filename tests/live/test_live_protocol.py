@@ -68,7 +68,35 @@ def test_a_message_from_a_ledger_row_carries_the_event_and_the_incident_state() 
     }
     from_wire = LiveMessage.from_wire(message.wire)
     assert from_wire is not None and from_wire.seq == 41 and from_wire.text == message.text
-    assert from_wire.facets == message.facets == {"grid": "G1", "category": None, "sources": None}
+    assert from_wire.facets == message.facets == {
+        "grid": "G1", "category": None, "sources": None, "assignee": None, "id": 5, "released_by": None,
+    }
+
+
+def _assigned(seq: int, assignee: str, previous: str | None) -> LiveMessage:
+    at = datetime(2026, 11, 28, 6, 3, 22, tzinfo=UTC)
+    incident = {"id": 7, "grid": "G1", "status": "dispatched", "assignee": assignee}
+    row = LedgerEvent(seq=seq, incident_id=7, type="assigned", actor="op", at=at,
+                      data={"assignee": assignee, "previous_assignee": previous, "from": "new", "to": "dispatched"},
+                      incident=incident, prev_hash="0" * 64, hash="1" * 64)
+    return LiveMessage.from_event(row)
+
+
+def test_an_inspector_gets_their_incidents_and_a_removal_when_one_is_given_away() -> None:
+    mine = LiveFilter(assignee="insp")
+    given = _assigned(10, "insp", None)
+    assert mine.pick(given) is given
+    taken = _assigned(11, "insp2", "insp")
+    removal = mine.pick(taken)
+    assert removal is not None and removal.seq == 11
+    assert json.loads(removal.text) == {"type": "removed", "seq": 11, "incident_id": 7}  # nothing else of it
+    assert mine.pick(taken) is removal  # encoded once, whoever gets it
+    assert LiveFilter(assignee="insp3").pick(taken) is None  # never theirs: nothing at all
+    assert LiveFilter(assignee="insp2").pick(taken) is taken
+    assert LiveFilter().pick(taken) is taken  # walls and operators see every event as it is
+    wire = LiveMessage.from_wire(taken.wire)  # from another worker: facets read from the text
+    assert wire is not None and mine.pick(wire) is not None and mine.pick(wire).text == removal.text  # type: ignore[union-attr]
+    assert LiveFilter(grids=frozenset({"G2"}), assignee="insp").pick(taken) is None  # outside its other filters
 
 
 def test_snapshot_and_ping_shapes() -> None:

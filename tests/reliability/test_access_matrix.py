@@ -7,6 +7,7 @@ raw caller phones of the police sample: personal data never leaves the service.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,7 +67,7 @@ TABLE: list[Row] = [
         data={"username": "op", "password": PASSWORD}),
     row("POST", "/api/v1/auth/ws-ticket",                        "200 200 200 200 200 200 401"),
     row("GET", "/api/v1/auth/me",                                "200 200 200 200 200 200 401"),
-    row("GET", "/api/v1/users",                                  "200 200 200 403 403 403 401"),
+    row("GET", "/api/v1/users",                                  "200 200 403 403 403 403 401"),
     row("POST", "/api/v1/users",                                 "201 403 403 403 403 403 401",
         json={"username": "matrix-user", "role": "inspector", "password": "long-enough-password"}),
     row("POST", "/api/v1/keys",                                  "201 403 403 403 403 403 401",
@@ -290,6 +291,104 @@ async def test_inspectors_act_only_on_their_own_incidents(
         f"{incident}/status", json={"status": "in_progress", "expected_version": version}, headers=principals.inspector
     )
     assert own.status_code == 200, own.text
+
+
+async def _next_messages(ws: Any, count: int) -> list[dict[str, Any]]:
+    """The next `count` messages that are not pings."""
+    out: list[dict[str, Any]] = []
+    async with asyncio.timeout(10):
+        while len(out) < count:
+            message = json.loads(await ws.recv())
+            if message["type"] != "ping":
+                out.append(message)
+    return out
+
+
+async def test_inspectors_read_only_their_own_incidents_everywhere(
+    app: FastAPI, client: httpx.AsyncClient, principals: Principals, world: World
+) -> None:
+    """The events, the entity file and the live stream (ticket or token) show an inspector only the
+    incidents assigned to them; one given to someone else leaves their stream with a removal."""
+    op, insp, insp2 = principals.operator, principals.inspector, principals.inspector2
+    api = "/api/v1"
+
+    async def act(path: str, body: dict[str, Any]) -> httpx.Response:
+        response = await client.post(api + path, json=body, headers=op)
+        assert response.status_code in (200, 201), response.text
+        return response
+
+    # Two more incidents at one entity: one for each inspector. Different categories never merge.
+    records = (await client.get(f"{api}/records", params={"limit": 500}, headers=op)).json()["items"]
+    chosen: dict[str, dict[str, Any]] = {}
+    for record in records:
+        if record["incident_id"] not in (None, world.incident) and record["is_problem"]:
+            chosen.setdefault(record["category"], record)
+    first, second = list(chosen.values())[:2]
+    linked = [(await act(f"/records/{r['id']}/link", {"entity_id": world.entity})).json() for r in (first, second)]
+    theirs_then = linked[1]["incident_id"]
+    mine_too = linked[0]["incident_id"]
+    assert None not in (mine_too, theirs_then) and mine_too != theirs_then
+    await act(f"/incidents/{mine_too}/assign", {"assignee": "insp"})
+    await act(f"/incidents/{theirs_then}/assign", {"assignee": "insp2"})
+    private = "只有insp该看到的备注"
+    await act(f"/incidents/{world.incident}/notes", {"text": private})
+
+    # GET /events: every event of their own incidents, nothing of anyone else's.
+    def page(headers: dict[str, str]) -> Any:
+        return client.get(f"{api}/events", params={"limit": 5000}, headers=headers)
+
+    everything = (await page(op)).json()
+    for headers, own in ((insp, {world.incident, mine_too}), (insp2, {theirs_then})):
+        seen = (await page(headers)).json()
+        assert seen["events"] == [e for e in everything["events"] if e["incident_id"] in own]
+        assert seen["head_seq"] == everything["head_seq"]
+    assert private not in (await page(insp2)).text
+
+    # GET /entities/{id}: only their incidents, those incidents' records and their timeline.
+    for headers, own in ((op, {mine_too, theirs_then}), (insp, {mine_too}), (insp2, {theirs_then})):
+        file = (await client.get(f"{api}/entities/{world.entity}", headers=headers)).json()
+        assert {i["id"] for i in file["incidents"]} == own
+        assert {r["incident_id"] for r in file["records"]} == own
+        assert {t["incident_id"] for t in file["timeline"]} == own
+
+    # GET /users: the roster is for whoever assigns work.
+    assert (await client.get(f"{api}/users", headers=insp)).status_code == 403
+
+    # The live stream: insp by ticket, insp2 by token.
+    ticket = (await client.post(f"{api}/auth/ws-ticket", headers=insp)).json()["ticket"]
+    token = insp2["Authorization"].split(" ", 1)[1]
+    async with serve_in_loop(app) as address:
+        async with connect(f"ws://{address}/ws/live?ticket={ticket}") as mine, \
+                connect(f"ws://{address}/ws/live?token={token}") as other:  # fmt: skip
+            [snapshot] = await _next_messages(mine, 1)
+            [other_snapshot] = await _next_messages(other, 1)
+            assert {i["id"] for i in snapshot["incidents"]} == {world.incident, mine_too}
+            assert {i["id"] for i in other_snapshot["incidents"]} == {theirs_then}
+            await act(f"/incidents/{world.incident}/notes", {"text": private})
+            await act(f"/incidents/{world.incident}/assign", {"assignee": "insp2"})  # insp loses it
+            await act(f"/incidents/{theirs_then}/notes", {"text": "insp2 的任务"})
+            await act(f"/incidents/{mine_too}/notes", {"text": "insp 的任务"})
+            got = await _next_messages(mine, 3)
+            other_got = await _next_messages(other, 2)
+        note, removed, later = got
+        assert (note["type"], note["incident"]["id"], note["event"]["data"]) == ("event", world.incident,
+                                                                                 {"text": private})
+        assert removed == {"type": "removed", "seq": note["seq"] + 1, "incident_id": world.incident}
+        assert (later["type"], later["incident"]["id"]) == ("event", mine_too)
+        given, own_note = other_got
+        assert given["seq"] == removed["seq"] and given["event"]["type"] == "assigned"
+        assert given["incident"]["id"] == world.incident and given["incident"]["assignee"] == "insp2"
+        assert own_note["incident"]["id"] == theirs_then
+        assert private not in json.dumps(other_snapshot, ensure_ascii=False) + json.dumps(other_got,
+                                                                                          ensure_ascii=False)
+
+        # Resuming from the ledger (the hub's memory gone) gives the same: the removal in its seq's place.
+        hub = app.state.cb.hub
+        hub.recent.clear()
+        ticket = (await client.post(f"{api}/auth/ws-ticket", headers=insp)).json()["ticket"]
+        query = f"ticket={ticket}&since={note['seq']}&epoch={snapshot['epoch']}"
+        async with connect(f"ws://{address}/ws/live?{query}") as resumed:
+            assert await _next_messages(resumed, 2) == [removed, later]
 
 
 async def test_department_keys_see_only_their_own_records_status(

@@ -92,7 +92,8 @@ async def test_assign_notes_and_inspector_scope(
     detail = await get(client, insp, f"/incidents/{mine}")
     assert [(n["author"], n["text"]) for n in detail["notes"]] == [("insp", "已到现场，正在劝导")]
     events = [(e["type"], e["actor"], e["data"]) for e in detail["events"]]
-    assert ("assigned", "op", {"assignee": "insp", "from": "new", "to": "dispatched"}) in events
+    assigned = {"assignee": "insp", "previous_assignee": None, "from": "new", "to": "dispatched"}
+    assert ("assigned", "op", assigned) in events
     assert ("note_added", "insp", {"text": "已到现场，正在劝导"}) in events
     assert [(n["author"], n["text"]) for n in (await get(client, op, f"/incidents/{theirs}"))["notes"]] == [
         ("op", "请尽快处理")
