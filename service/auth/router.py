@@ -13,15 +13,31 @@ from service.auth.models import Principal
 from service.auth.schemas import KeyIn, KeyOut, MeOut, TicketOut, TokenOut, UserIn, UserList, UserOut
 from service.auth.tokens import mint_token
 from service.deps import AdminDep, CallerDep, OperatorDep, SessionDep, StateDep
-from service.errors import Unauthorized
+from service.errors import Unauthorized, UnsupportedMediaType
 from service.ratelimit import client_ip
 
 router = APIRouter(tags=["auth"])
 
 
+def form_only(request: Request) -> None:
+    """/auth/token is the OAuth2 password flow, which posts a form; say so to a JSON caller rather
+    than answering "username: Field required" (this runs before the form is validated)."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "application/x-www-form-urlencoded" and not media_type.startswith("multipart/form-data"):
+        raise UnsupportedMediaType(
+            "POST /auth/token takes a form (the OAuth2 password flow): send "
+            "application/x-www-form-urlencoded with username=…&password=…, not "
+            f"{media_type or 'a body without a content type'}",
+            [{"field": "content-type", "reason": "expected application/x-www-form-urlencoded"}],
+        )
+
+
 @router.post("/auth/token", response_model=TokenOut)
 async def issue_token(
-    request: Request, state: StateDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
+    request: Request,
+    state: StateDep,
+    _form_only: Annotated[None, Depends(form_only)],
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
 ) -> TokenOut:
     """OAuth2 password flow: a user name and password give a bearer token."""
     limits = state.rate_limits

@@ -30,7 +30,10 @@ def decode_json_body(body: bytes, content_type: str | None) -> Any:
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise BadRequest(f"the body is not valid UTF-8 (byte {exc.start})") from None
+        raise BadRequest(
+            f"the body is not valid UTF-8 (byte {exc.start}): pushed JSON must be UTF-8; a department's "
+            "export file as it is (GBK CSV or JSON lines) goes to POST /api/v1/feeds/{source}/files"
+        ) from None
     try:
         value = orjson.loads(text)  # rejects NaN and Infinity, which are not JSON
     except json.JSONDecodeError as exc:

@@ -138,6 +138,7 @@ async def test_invalid_utf8_bodies(client: httpx.AsyncClient, principals: Princi
         PUSH, content=gbk_in_json, headers={**principals.police, "content-type": "application/json"}
     )
     assert "not valid UTF-8" in str(error_of(pushed, 400)["message"])
+    assert "/api/v1/feeds/{source}/files" in str(error_of(pushed, 400)["message"])  # where a GBK export goes
     entity = await client.post(
         "/api/v1/entities",
         content='{"name": "重庆小面"}'.encode("gbk"),
