@@ -51,13 +51,14 @@ def test_operator_links_an_unlinked_record_with_one_click(
 def test_console_fits_a_phone(
     service: ServiceUnderTest, new_page: NewPage, fresh_entity: Callable[[], RegisteredEntity]
 ) -> None:
-    """At 390 px the tabs stay one line each, the page does not scroll sideways, the table does."""
+    """At 390 px the tabs stay one line each, the page does not scroll sideways, the table does; the
+    filters are finger-sized, and an incident's actions open as a full-width sheet that closes again."""
     entity = fresh_entity()
     call = police_call(
         call_id(), code="0202", address=entity.address, unit_name=entity.name, lat=entity.lat, lng=entity.lng
     )
     service.api.push_one("police", call)
-    page = new_page(PHONE_SIZE)
+    page = new_page(PHONE_SIZE, is_mobile=True, has_touch=True)
     log_in(page, service.base_url, service.credentials.operator, "/console")
     page.get_by_test_id("incident-table").locator("tbody tr").first.wait_for()
     for tab in ("tab-incidents", "tab-unlinked"):
@@ -66,3 +67,26 @@ def test_console_fits_a_phone(
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE_SIZE["width"]
     table_wrap = page.get_by_test_id("incident-table").locator("xpath=..")
     assert table_wrap.evaluate("element => element.scrollWidth > element.clientWidth")
+
+    width = PHONE_SIZE["width"]
+    for control in page.locator(".filters > select, .filters > input, .filters > button").all():
+        box = control.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width, box
+        assert box["height"] >= 36, f"a filter too small to tap: {box}"
+
+    page.get_by_test_id("incident-row").first.tap()
+    sheet = page.get_by_test_id("incident-actions")
+    page.get_by_test_id("assign-btn").wait_for()
+    box = sheet.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width, f"the actions stick out: {box}"
+    assert box["width"] >= width - 2, f"the actions are squeezed beside the list: {box}"
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    for control in ("actions-close", "assign-select", "assign-btn", "note-text", "note-btn"):
+        target = page.get_by_test_id(control)
+        target.scroll_into_view_if_needed()
+        found = target.bounding_box()
+        assert found is not None and found["x"] >= 0 and found["x"] + found["width"] <= width, (control, found)
+        assert found["height"] >= 40, f"{control} is too small to tap: {found}"
+    page.get_by_test_id("actions-close").tap()
+    sheet.wait_for(state="detached")
+    assert page.get_by_test_id("incident-table").is_visible()
