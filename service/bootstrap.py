@@ -23,6 +23,7 @@ from service.ratelimit import RateLimits
 from service.settings import Settings
 from service.state import AppState
 from service.webhooks.bootstrap import start_webhooks
+from service.webhooks.outbox import queue_status_changes
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +45,17 @@ async def load_signing_key(db: Database, settings: Settings) -> str:
         return (await session.scalars(select(AppMeta.value).where(AppMeta.key == "token_secret"))).one()
 
 
+def open_database(settings: Settings) -> Database:
+    """The app's database: every transaction queues its status changes for the departments' webhooks."""
+    db = Database(settings.effective_database_url)
+    db.before_commit.append(queue_status_changes)
+    return db
+
+
 async def start_services(settings: Settings, metrics: Metrics) -> AppState:
     if settings.is_sqlite:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    db = Database(settings.effective_database_url)
+    db = open_database(settings)
     state = AppState(
         settings=settings,
         db=db,

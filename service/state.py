@@ -41,7 +41,6 @@ class AppState:
     resolver: EntityResolver = field(init=False)
     ingest: IngestPipeline = field(init=False)
     placement_rules: PlacementRules = field(init=False)
-    services: dict[str, Any] = field(default_factory=dict)  # per-domain singletons (matcher index, rules…)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     stoppers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 

@@ -9,13 +9,13 @@ from typing import Any
 
 import orjson
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from service.kit.canonical import dumps
 
-AfterCommit = Callable[[], Awaitable[None]]
+BeforeCommit = Callable[[], Awaitable[None]]
+CommitHook = Callable[["UnitOfWork"], Awaitable[None]]
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -46,30 +46,23 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
 
 class UnitOfWork:
-    """A write transaction plus what must happen only once it has committed."""
+    """A write transaction plus what must be written just before it commits.
+
+    Packages keep their own per-transaction state in ``session.info`` (the ledger its lock, head
+    and new events: service/ledger/service.py), so this class knows none of them.
+    """
 
     def __init__(self, session: AsyncSession):
         self.session = session
-        self._before_commit: list[AfterCommit] = []
-        self._after_commit: list[AfterCommit] = []
-        self.ledger_locked = False
-        self.ledger_head: tuple[int, str] | None = None
-        self.new_events: list[Any] = []  # ledger AppendedEvents of this unit, in seq order
+        self._before_commit: list[BeforeCommit] = []
 
-    def before_commit(self, callback: AfterCommit) -> None:
+    def before_commit(self, callback: BeforeCommit) -> None:
         self._before_commit.append(callback)
 
     async def flush_before_commit(self) -> None:
         for callback in self._before_commit:
             await callback()
         await self.session.flush()
-
-    def after_commit(self, callback: AfterCommit) -> None:
-        self._after_commit.append(callback)
-
-    async def run_after_commit(self) -> None:
-        for callback in self._after_commit:
-            await callback()
 
 
 # What cleaning up after a connection that died under us (PostgreSQL restarted, network cut) raises.
@@ -94,11 +87,11 @@ class Database:
         self.is_sqlite = url.startswith("sqlite")
         # SQLite allows one writer; serialising writers here avoids SQLITE_BUSY on lock upgrades.
         self._sqlite_writer = asyncio.Lock()
-        self.on_commit: list[Callable[[UnitOfWork], Awaitable[None]]] = []
-
-    @property
-    def sync_engine(self) -> Engine:
-        return self.engine.sync_engine
+        # Run in every transaction after its own before-commit callbacks, still inside it (the
+        # webhook outbox queues the unit's new ledger events), and after it has committed (the live
+        # hub publishes them). Set once when the app's database is opened (service/bootstrap.py).
+        self.before_commit: list[CommitHook] = []
+        self.on_commit: list[CommitHook] = []
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -111,7 +104,7 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[UnitOfWork]:
-        """Commit on success, roll back on error; after-commit hooks run only after a commit."""
+        """Commit on success, roll back on error; on-commit hooks run only after a commit."""
         if self.is_sqlite:
             await self._sqlite_writer.acquire()
         try:
@@ -121,6 +114,9 @@ class Database:
                 try:
                     yield uow
                     await uow.flush_before_commit()
+                    for hook in self.before_commit:
+                        await hook(uow)
+                    await session.flush()
                     await session.commit()
                 except BaseException:
                     with suppress(*_CONNECTION_LOST):  # the error that broke it is the one to report
@@ -133,7 +129,6 @@ class Database:
                 self._sqlite_writer.release()
         for hook in self.on_commit:
             await hook(uow)
-        await uow.run_after_commit()
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -10,7 +10,6 @@ from service.incidents.models import IncidentState
 from service.incidents.vocabulary import CATEGORIES
 from service.kit.clock import utcnow
 from service.ledger.service import AppendedEvent, append_event
-from service.webhooks.outbox import enqueue_status_change
 
 
 def incident_as_dict(incident: IncidentState) -> dict[str, Any]:
@@ -50,8 +49,8 @@ async def record_change(
     data: dict[str, Any],
     at: datetime | None = None,
 ) -> AppendedEvent:
-    """Bump the incident's version and write the event with the state it leads to, in this transaction;
-    departments with a webhook get the change through the outbox, committed with it."""
+    """Bump the incident's version and write the event with the state it leads to, in this transaction
+    (departments with a webhook hear of it through the outbox, which reads the new events at commit)."""
     incident.version = (incident.version or 0) + 1
     incident.updated_at = at or utcnow()
     if incident.id is None:
@@ -59,5 +58,4 @@ async def record_change(
     event = await append_event(
         uow, type=type, actor=actor, incident_id=incident.id, data=data, incident=incident_as_dict(incident), at=at
     )
-    enqueue_status_change(uow, incident, event)
     return event

@@ -18,7 +18,7 @@ from service.db.database import UnitOfWork
 from service.errors import AppError
 from service.ledger.chain import GENESIS_HASH, event_hash
 from service.ledger.models import LedgerEvent, LedgerHead
-from service.ledger.service import VERIFY_CHUNK, lock_ledger, start_new_epoch, verify_ledger
+from service.ledger.service import VERIFY_CHUNK, ledger_work, lock_ledger, start_new_epoch, verify_ledger
 
 # (data, incident) of one event → what they become; the same values when nothing changes.
 EventChange = Callable[[dict[str, Any], dict[str, Any] | None], tuple[dict[str, Any], dict[str, Any] | None]]
@@ -78,6 +78,6 @@ async def rewrite_events(uow: UnitOfWork, change: EventChange) -> Rewrite:
     if from_seq is None:
         return Rewrite(0, None, old_head, old_head, None, None)
     await session.execute(update(LedgerHead).where(LedgerHead.id == 1).values(hash=prev_hash))
-    uow.ledger_head = (position.seq, prev_hash)
+    ledger_work(uow).head = (position.seq, prev_hash)
     old_epoch, epoch = await start_new_epoch(uow)
     return Rewrite(changed, from_seq, old_head, (position.seq, prev_hash), old_epoch, epoch)

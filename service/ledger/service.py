@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -46,27 +46,53 @@ class AppendedEvent:
 LedgerEntry = AppendedEvent | LedgerEvent
 
 
+@dataclass(slots=True)
+class LedgerWork:
+    """The ledger's part of one transaction: the head as its appends leave it (None until it holds
+    the lock) and the events it appended, in seq order."""
+
+    head: tuple[int, str] | None = None
+    events: list[AppendedEvent] = field(default_factory=list)
+
+
+_WORK_KEY = "ledger"
+
+
+def ledger_work(uow: UnitOfWork) -> LedgerWork:
+    """This transaction's ledger state, kept on its session."""
+    work = uow.session.info.get(_WORK_KEY)
+    if work is None:
+        work = uow.session.info[_WORK_KEY] = LedgerWork()
+    return cast(LedgerWork, work)
+
+
+def new_events(uow: UnitOfWork) -> list[AppendedEvent]:
+    """The events this transaction appended, in seq order (after commit: what it published)."""
+    work = uow.session.info.get(_WORK_KEY)
+    return cast(LedgerWork, work).events if work is not None else []
+
+
 async def lock_ledger(uow: UnitOfWork) -> None:
     """Take the ledger lock for the rest of this transaction (idempotent).
 
     Callers that read state and then append (merging, status changes) take it before reading, so
     their decision and their event are serialised with every other writer.
     """
-    if uow.ledger_locked:
+    work = ledger_work(uow)
+    if work.head is not None:
         return
     row = (
         await uow.session.execute(select(LedgerHead.seq, LedgerHead.hash).where(LedgerHead.id == 1).with_for_update())
     ).one()
-    uow.ledger_locked = True
-    uow.ledger_head = (row.seq, row.hash)
-    uow.before_commit(lambda: _write_events(uow))
+    work.head = (row.seq, row.hash)
+    uow.before_commit(lambda: _write_events(uow, work))
 
 
-async def _write_events(uow: UnitOfWork) -> None:
-    if uow.new_events and uow.ledger_head is not None:
-        rows = [{name: getattr(event, name) for name in AppendedEvent.__slots__} for event in uow.new_events]
+async def _write_events(uow: UnitOfWork, work: LedgerWork) -> None:
+    if work.events and work.head is not None:
+        rows = [{name: getattr(event, name) for name in AppendedEvent.__slots__} for event in work.events]
         await insert_rows(uow.session, LedgerEvent.__tablename__, rows)
-        seq, hash_ = uow.ledger_head
+        seq, hash_ = work.head
         await uow.session.execute(update(LedgerHead).where(LedgerHead.id == 1).values(seq=seq, hash=hash_))
 
 
@@ -85,8 +111,9 @@ async def append_event(
     ``at`` defaults to now; an importer of earlier history passes when the step really happened.
     """
     await lock_ledger(uow)
-    assert uow.ledger_head is not None
-    prev_seq, prev_hash = uow.ledger_head
+    work = ledger_work(uow)
+    assert work.head is not None
+    prev_seq, prev_hash = work.head
     seq, at = prev_seq + 1, at or utcnow()
     event = AppendedEvent(
         seq=seq,
@@ -99,8 +126,8 @@ async def append_event(
         prev_hash=prev_hash,
         hash=event_hash(prev_hash, seq, incident_id, type, actor, at, data, incident),
     )
-    uow.ledger_head = (seq, event.hash)
-    uow.new_events.append(event)
+    work.head = (seq, event.hash)
+    work.events.append(event)
     return event
 
 

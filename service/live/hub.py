@@ -27,7 +27,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from service.db.database import Database, UnitOfWork
-from service.ledger.service import LedgerPosition, events_after, ledger_position
+from service.ledger.service import LedgerPosition, events_after, ledger_position, new_events
 from service.live.broker import Broker, BrokerUnavailable
 from service.live.client import EndReason, LiveClient
 from service.live.filters import LiveFilter
@@ -134,10 +134,11 @@ class Hub:
 
     async def on_commit(self, uow: UnitOfWork) -> None:
         """Database.on_commit hook: serialise each new event once, deliver locally, publish to the broker."""
-        if not uow.new_events:
+        events = new_events(uow)
+        if not events:
             return
         try:
-            messages = [LiveMessage.from_event(event) for event in uow.new_events]
+            messages = [LiveMessage.from_event(event) for event in events]
             # Fan-out costs clients × events: it runs in the hub's own task, not in this request.
             self._committed.extend(messages)
             self._committed_ready.set()

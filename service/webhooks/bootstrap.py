@@ -5,8 +5,6 @@ from __future__ import annotations
 from service.state import AppState
 from service.webhooks.delivery import DeliveryPolicy, WebhookDispatcher
 
-SERVICE_KEY = "webhooks.dispatcher"
-
 
 async def start_webhooks(state: AppState) -> None:
     """Deliver the outbox in the background; woken after every commit that queued a delivery."""
@@ -14,7 +12,6 @@ async def start_webhooks(state: AppState) -> None:
     if policy.poll_interval_s <= 0:
         return  # this process does not deliver (another one does)
     dispatcher = WebhookDispatcher(state.db, policy, state.metrics)
-    state.services[SERVICE_KEY] = dispatcher
     state.db.on_commit.append(dispatcher.on_commit)
     state.run_in_background("webhook-delivery", dispatcher.run())
     state.stoppers.append(dispatcher.close)

@@ -1,4 +1,8 @@
-"""Queueing status changes for the departments, in the same transaction as the change itself."""
+"""Queueing status changes for the departments, in the same transaction as the change itself.
+
+The outbox reads the ledger events a transaction appended, as the live hub does after commit;
+no incident code calls it (it is a Database.before_commit hook, set in service/bootstrap.py).
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,8 @@ from sqlalchemy import select
 
 from service.db.database import UnitOfWork
 from service.feeds.models import SourceRecord
-from service.incidents.models import IncidentState
 from service.kit.clock import utcnow
-from service.ledger.service import LedgerEntry
+from service.ledger.service import LedgerEntry, new_events
 from service.webhooks.models import OutboxMessage, Webhook
 
 # The events a department hears about: its record's incident changed status, was dispatched, or
@@ -25,18 +28,8 @@ def enqueued_in(uow: UnitOfWork) -> int:
     return int(uow.session.info.get(ENQUEUED_KEY, 0))
 
 
-def incident_status(incident: IncidentState) -> dict[str, Any]:
-    """The part of an incident a department hears about."""
-    return {
-        "id": incident.id,
-        "status": incident.status,
-        "category": incident.category,
-        "assignee": incident.assignee,
-        "due_at": incident.due_at.isoformat() if incident.due_at else None,
-        "merged_into": incident.merged_into,
-        "resolution_note": incident.resolution_note,
-        "updated_at": incident.updated_at.isoformat(),
-    }
+# The part of an incident a department hears about, taken from the state the event left it in.
+STATUS_FIELDS = ("id", "status", "category", "assignee", "due_at", "merged_into", "resolution_note", "updated_at")
 
 
 def status_payload(
@@ -54,44 +47,48 @@ def status_payload(
     }
 
 
-def enqueue_status_change(uow: UnitOfWork, incident: IncidentState, event: LedgerEntry) -> None:
-    """One outbox message per department with a webhook and a record in this incident.
+async def queue_status_changes(uow: UnitOfWork) -> None:
+    """A Database.before_commit hook: one outbox message per department with a webhook and a record
+    in the incident, for each status change this transaction appended to the ledger.
 
-    The incident's state is taken now, as the event leaves it; its records are looked up just before
-    commit, once every record this transaction places has been written.
+    It runs once every record the transaction places has been written, so the departments to tell
+    are those whose records the incident holds as the transaction commits.
     """
-    if event.type not in NOTIFIED_EVENT_TYPES:
+    events = [event for event in new_events(uow) if event.type in NOTIFIED_EVENT_TYPES and event.incident]
+    if not events:
         return
-    status = incident_status(incident)
-    uow.before_commit(lambda: _enqueue(uow, status, event))
-
-
-async def _enqueue(uow: UnitOfWork, status: dict[str, Any], event: LedgerEntry) -> None:
     session = uow.session
     hooks = {w.source for w in (await session.scalars(select(Webhook).where(Webhook.active))).all()}
     if not hooks:
         return
+    incident_ids = {event.incident_id for event in events}
     rows = await session.execute(
-        select(SourceRecord.source, SourceRecord.source_record_id).where(
-            SourceRecord.incident_id == status["id"], SourceRecord.source.in_(hooks)
+        select(SourceRecord.incident_id, SourceRecord.source, SourceRecord.source_record_id).where(
+            SourceRecord.incident_id.in_(incident_ids), SourceRecord.source.in_(hooks)
         )
     )
-    by_source: dict[str, list[str]] = {}
-    for source, source_record_id in rows:
-        by_source.setdefault(source, []).append(source_record_id)
+    by_incident: dict[int, dict[str, list[str]]] = {}
+    for incident_id, source, source_record_id in rows:
+        assert incident_id is not None  # selected by it
+        by_incident.setdefault(incident_id, {}).setdefault(source, []).append(source_record_id)
     now = utcnow()
-    for source, record_ids in sorted(by_source.items()):
-        payload = status_payload(status, event, source, sorted(record_ids))
-        session.add(
-            OutboxMessage(
-                delivery_id=payload["delivery_id"],
-                source=source,
-                event_seq=event.seq,
-                payload=payload,
-                status="pending",
-                attempts=0,
-                next_attempt_at=now,
-                created_at=now,
+    queued = 0
+    for event in events:
+        assert event.incident is not None and event.incident_id is not None
+        status = {name: event.incident[name] for name in STATUS_FIELDS}
+        for source, record_ids in sorted(by_incident.get(event.incident_id, {}).items()):
+            payload = status_payload(status, event, source, sorted(record_ids))
+            session.add(
+                OutboxMessage(
+                    delivery_id=payload["delivery_id"],
+                    source=source,
+                    event_seq=event.seq,
+                    payload=payload,
+                    status="pending",
+                    attempts=0,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
             )
-        )
-    session.info[ENQUEUED_KEY] = session.info.get(ENQUEUED_KEY, 0) + len(by_source)
+            queued += 1
+    session.info[ENQUEUED_KEY] = session.info.get(ENQUEUED_KEY, 0) + queued

@@ -10,7 +10,6 @@ import pytest
 
 from service.kit.clock import utcnow
 from service.state import AppState
-from service.webhooks.bootstrap import SERVICE_KEY
 from service.webhooks.delivery import DeliveryPolicy, WebhookDispatcher
 from service.webhooks.service import WEBHOOK_REMOVED
 from tests.conftest import Principals
@@ -21,7 +20,8 @@ from tests.workflow.support import XINYUAN, change_status, get, police_call, pus
 
 @pytest.fixture
 async def dispatcher(state: AppState) -> AsyncIterator[WebhookDispatcher]:
-    assert SERVICE_KEY not in state.services  # no background worker: this test drives delivery itself
+    # No background worker: this test drives delivery itself.
+    assert "webhook-delivery" not in {task.get_name() for task in state.tasks}
     worker = WebhookDispatcher(state.db, DeliveryPolicy.from_settings(state.settings), state.metrics)
     yield worker
     await worker.close()
