@@ -11,6 +11,7 @@ from fastapi import APIRouter, FastAPI
 from service import ops
 from service.auth.router import router as auth_router
 from service.bootstrap import start_services, stop_services
+from service.dossier.router import router as dossier_router
 from service.exports.router import router as exports_router
 from service.feeds.router import router as feeds_router
 from service.http import BodyLimitMiddleware, InputGuardMiddleware, RequestContextMiddleware, install_error_handlers
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (
         auth_router,
         registry_router,
+        dossier_router,
         feeds_router,
         incidents_router,
         ledger_router,

@@ -16,11 +16,11 @@ from typing import Any
 from sqlalchemy import Table, select, update
 
 from service.db.database import UnitOfWork
-from service.db.models import Base
 from service.feeds.adapters import AdapterRegistry, UnknownSourceError
 from service.kit.canonical import canonical_json, sha256_hex
 from service.kit.personal import mask_phone_numbers, mask_phone_numbers_in
 from service.ledger.rewrite import Rewrite, rewrite_events
+from service.tables import Base
 
 CHUNK = 2000
 _EVENT_KEEPS = {"source_record_id", "uscc", "content_hash"}  # ids in event data, never phone numbers

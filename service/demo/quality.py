@@ -17,8 +17,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from service.db.migrate import upgrade_async
-from service.feeds.models import SourceRecord
 from service.feeds.service import ingest_file, ingest_push
+from service.records.models import SourceRecord
 from service.registry.importer import import_registry_file
 from service.settings import Settings
 from service.state import AppState

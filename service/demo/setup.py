@@ -14,12 +14,12 @@ from service.auth import service as auth_service
 from service.auth.models import Principal
 from service.db.database import UnitOfWork
 from service.feeds.ingest import parse_items
-from service.feeds.models import SourceRecord
 from service.incidents import lifecycle
 from service.incidents.models import Incident
 from service.incidents.projection import record_change
 from service.kit.clock import utcnow
 from service.ledger.service import lock_ledger
+from service.records.models import SourceRecord
 from service.registry.importer import import_registry_file
 from service.registry.models import Entity
 from service.state import AppState

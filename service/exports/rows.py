@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.feeds.models import SourceRecord
 from service.incidents.models import Incident
 from service.incidents.projection import incident_as_dict
+from service.records.models import SourceRecord
 
 INCIDENT_COLUMNS: tuple[str, ...] = (
     "id", "status", "category", "category_name", "severity", "title", "entity_id", "entity_name", "address",

@@ -24,7 +24,6 @@ from service.db.ids import reserve_ids
 from service.db.lists import in_pairs, in_values
 from service.errors import ServiceUnavailable
 from service.feeds.adapters import AdapterRegistry
-from service.feeds.models import SourceRecord
 from service.feeds.normalized import NormalizedRecord
 from service.feeds.personal import mask_field_errors, mask_personal_data
 from service.feeds.resolver import EntityResolver
@@ -37,6 +36,7 @@ from service.kit.clock import utcnow
 from service.ledger.service import lock_ledger
 from service.matching.matcher import MatchResult
 from service.matching.uscc import is_valid_uscc, normalize_uscc
+from service.records.models import SourceRecord
 from service.registry.models import Entity
 
 log = logging.getLogger(__name__)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from service.db.database import UnitOfWork
 from service.errors import NotFound
-from service.feeds.models import SourceRecord
 from service.incidents.models import Incident
 from service.incidents.placement import PlacementRules, Placer
 from service.ledger.service import lock_ledger
+from service.records.models import SourceRecord
 from service.registry.models import Entity
 from service.registry.service import get_entity, learn_alias
 

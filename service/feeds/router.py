@@ -17,11 +17,12 @@ from service.feeds.schemas import (
     IngestReport,
     LinkIn,
     RecordList,
-    RecordOut,
     RecordStatusOut,
 )
 from service.incidents.models import Incident
 from service.ratelimit import client_ip
+from service.records.schemas import RecordOut
+from service.records.service import records_out
 from service.state import AppState
 
 router = APIRouter(tags=["feeds"])
@@ -144,7 +145,7 @@ async def list_records(
 ) -> RecordList:
     """Records with their links; ``linked=false`` is the unlinked queue, with suggested candidates."""
     rows, total = await service.list_records(session, flt, limit, offset)
-    return RecordList(items=await service.records_out(session, rows), total=total)
+    return RecordList(items=await records_out(session, rows), total=total)
 
 
 @router.post("/records/{record_id}/link", response_model=RecordOut)
@@ -156,6 +157,6 @@ async def link_record(
         record, entity = await link_record_to_entity(
             uow, record_id, body.entity_id, caller.actor, state.placement_rules
         )
-        out = (await service.records_out(uow.session, [record]))[0]
+        out = (await records_out(uow.session, [record]))[0]
     state.resolver.remember(entity)
     return out

@@ -26,7 +26,6 @@ from service.db.bulk import insert_rows
 from service.db.database import UnitOfWork
 from service.db.ids import reserve_ids
 from service.db.lists import in_pairs, in_values
-from service.feeds.models import SourceRecord
 from service.incidents.lifecycle import MERGED, OPEN_STATUSES
 from service.incidents.merging import IncidentFacts, MergeSettings, ReportFacts, place_report
 from service.incidents.models import Incident, IncidentRow, IncidentState
@@ -34,6 +33,7 @@ from service.incidents.projection import record_change
 from service.incidents.sla import SlaRule, compute_due_at, is_overdue
 from service.incidents.vocabulary import SEVERITIES
 from service.kit.clock import utcnow
+from service.records.models import SourceRecord
 
 METRES_PER_DEGREE_LAT = 111_320.0
 

@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.feeds.models import SourceRecord
 from service.incidents.lifecycle import OPEN_STATUSES, STATUSES
 from service.incidents.models import Attachment, Incident, IncidentNote
 from service.ledger.models import LedgerEvent
+from service.records.models import SourceRecord
 
 SORTABLE = {
     "last_reported_at": Incident.last_reported_at,

@@ -11,7 +11,6 @@ from fastapi.responses import FileResponse
 from service.auth.service import Caller
 from service.deps import FieldDep, IncidentReaderDep, OperatorDep, PageLimit, PageOffset, SessionDep, StateDep
 from service.errors import Forbidden, NotFound, Unprocessable
-from service.feeds.service import records_out
 from service.incidents import queries, workflow
 from service.incidents.models import Attachment, Incident
 from service.incidents.projection import incident_as_dict
@@ -28,6 +27,7 @@ from service.incidents.schemas import (
     StatusIn,
 )
 from service.ledger.service import event_message
+from service.records.service import records_out
 
 router = APIRouter(tags=["incidents"])
 

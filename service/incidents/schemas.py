@@ -4,7 +4,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from service.feeds.schemas import RecordOut
+from service.records.schemas import RecordOut
 
 TargetStatus = Literal["dispatched", "in_progress", "resolved", "closed", "rejected", "new", "merged"]
 

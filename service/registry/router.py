@@ -9,10 +9,8 @@ from sqlalchemy import select
 
 from service.deps import FieldDep, IncidentReaderDep, OperatorDep, PageLimit, PageOffset, SessionDep, StateDep
 from service.registry import service
-from service.registry.file import entity_file
 from service.registry.models import Entity, entity_as_dict
 from service.registry.schemas import (
-    EntityFile,
     EntityIn,
     EntityList,
     EntityOut,
@@ -38,13 +36,6 @@ async def search_entities(
 ) -> EntityList:
     rows, total = await service.search_entities(session, q, grid, kind, limit, offset)
     return EntityList(items=[EntityOut(**entity_as_dict(e)) for e in rows], total=total)
-
-
-@router.get("/entities/{entity_id}", response_model=EntityFile)
-async def get_entity_file(entity_id: str, session: SessionDep, caller: FieldDep) -> EntityFile:
-    """One entity's whole file: details, every department's records, incidents and a timeline. An
-    inspector sees only the incidents assigned to them, and only those incidents' records."""
-    return await entity_file(session, entity_id, caller.assignee_scope)
 
 
 @router.post("/entities", response_model=EntityOut, status_code=201)

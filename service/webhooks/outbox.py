@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import select
 
 from service.db.database import UnitOfWork
-from service.feeds.models import SourceRecord
 from service.kit.clock import utcnow
 from service.ledger.service import LedgerEntry, new_events
+from service.records.models import SourceRecord
 from service.webhooks.models import OutboxMessage, Webhook
 
 # The events a department hears about: its record's incident changed status, was dispatched, or

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from service.feeds.ingest import NewRecord
-from service.feeds.models import SourceRecord
 from service.incidents.models import Incident, IncidentRow
+from service.records.models import SourceRecord
 
 
 def test_new_record_has_exactly_the_columns_of_source_records() -> None:

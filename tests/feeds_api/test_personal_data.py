@@ -23,11 +23,11 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from websockets.asyncio.client import ClientConnection, connect
 
-from service.db.models import Base
-from service.feeds.models import SourceRecord, SourceRecordRevision
 from service.ledger.models import LedgerEvent
 from service.logs import JsonFormatter
+from service.records.models import SourceRecord, SourceRecordRevision
 from service.state import AppState
+from service.tables import Base
 from tests.conftest import Principals
 from tests.feeds_api.conftest import (
     CALLER_PHONE,

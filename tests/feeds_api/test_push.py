@@ -6,8 +6,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from service.feeds.models import SourceRecord, SourceRecordRevision
 from service.feeds.router import REBALANCE_AFTER_RECORDS
+from service.records.models import SourceRecord, SourceRecordRevision
 from service.state import AppState
 from tests.conftest import Principals
 from tests.feeds_api.conftest import (

@@ -7,7 +7,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Connection, inspect
 
 from service.db.database import make_engine
-from service.db.models import Base
+from service.tables import Base
 
 
 async def test_models_and_migrations_agree(database_url: str) -> None:

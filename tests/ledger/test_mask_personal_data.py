@@ -15,14 +15,14 @@ import httpx
 import pytest
 from sqlalchemy import select, text
 
-from service.db.models import Base
 from service.feeds import ingest
-from service.feeds.models import SourceRecord
 from service.kit.canonical import canonical_json, sha256_hex
 from service.ledger.models import LedgerEvent
 from service.ledger.service import ledger_position, verify_ledger
+from service.records.models import SourceRecord
 from service.settings import Settings
 from service.state import AppState
+from service.tables import Base
 from tests.conftest import Principals
 from tests.reliability.conftest import push
 from tests.reliability.records import police_call

@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-import service.db.models  # noqa: F401  (every table: the mappers need them all, as in the real app)
+import service.tables  # noqa: F401  (every table: the mappers need them all, as in the real app)
 from service.asgi import settle_garbage_collector
 from service.auth.router import router as auth_router
 from service.auth.secrets import make_hasher

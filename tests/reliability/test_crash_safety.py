@@ -21,9 +21,9 @@ from sqlalchemy import select
 from service.auth import service as auth_service
 from service.auth.secrets import make_hasher
 from service.db.database import Database
-from service.feeds.models import SourceRecord
 from service.incidents.models import Incident
 from service.ledger.models import LedgerEvent, LedgerHead
+from service.records.models import SourceRecord
 from tests.conftest import bearer
 from tests.reliability.records import at, city_case, police_call
 from tests.reliability.servers import ServerProcess

@@ -9,8 +9,8 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
-from service.feeds.models import SourceRecord
 from service.incidents.models import Incident
+from service.records.models import SourceRecord
 from service.state import AppState
 from tests.conftest import Principals
 from tests.reliability.conftest import push

@@ -24,8 +24,8 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from service.auth import service as auth_service
-from service.feeds.models import SourceRecord
 from service.main import create_app
+from service.records.models import SourceRecord
 from service.settings import Settings
 from service.state import AppState
 from tests.conftest import PASSWORD, bearer, login

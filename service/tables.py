@@ -2,9 +2,9 @@
 
 from service.auth.models import Principal
 from service.db.base import Base
-from service.feeds.models import SourceRecord, SourceRecordRevision
 from service.incidents.models import Attachment, Incident, IncidentNote
 from service.ledger.models import AppMeta, LedgerEvent, LedgerHead
+from service.records.models import SourceRecord, SourceRecordRevision
 from service.registry.models import Entity
 from service.webhooks.models import DeliveryAttempt, OutboxMessage, Webhook
 

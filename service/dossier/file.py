@@ -5,12 +5,12 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.feeds.models import SourceRecord
-from service.feeds.service import records_out
 from service.incidents.models import Incident
 from service.incidents.projection import incident_as_dict
 from service.incidents.queries import assigned_to
 from service.ledger.models import LedgerEvent
+from service.records.models import SourceRecord
+from service.records.service import records_out
 from service.registry.models import entity_as_dict
 from service.registry.schemas import EntityFile, TimelineItem
 from service.registry.service import get_entity
