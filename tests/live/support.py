@@ -75,7 +75,9 @@ class RedisServer:
 async def serve(app: FastAPI, port: int | None = None) -> AsyncIterator[str]:
     """Run the app under uvicorn on a (free) port in this event loop; yields "127.0.0.1:PORT"."""
     port = port or free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on", log_level="warning",
+    # log_config=None: a test server leaves the process's loggers as they are (uvicorn's own config would
+    # stop uvicorn.error propagating, and the log tests that run later would see none of its lines).
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on", log_config=None,
                             ws="websockets-sansio", ws_per_message_deflate=False)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
