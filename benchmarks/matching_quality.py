@@ -1,4 +1,4 @@
-"""Linking quality against the sample answer key (feeds/samples/truth.csv).
+"""Linking quality against the sample answer key (tests/data/samples/truth.csv).
 
     .venv/bin/python benchmarks/matching_quality.py [SAMPLES_DIR] [--raw] [--show-errors N]
 
@@ -30,7 +30,7 @@ if str(REPO_ROOT) not in sys.path:
 from service.matching.geo import gcj02_to_wgs84  # noqa: E402
 from service.matching.matcher import EntityIndex, EntityRef, MatchQuery, MatchResult  # noqa: E402
 
-DEFAULT_SAMPLES = REPO_ROOT.parent / "shared" / "feeds" / "samples"
+DEFAULT_SAMPLES = REPO_ROOT / "tests" / "data" / "samples"
 PRECISION_TARGET = 0.995
 RECALL_TARGET = 0.98
 # The adapters reject times far in the future; the samples are dated 2026, so judge them from later.

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from service.demo.quality import measure_samples
 
-DEFAULT_SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "feeds" / "samples"
+DEFAULT_SAMPLES = Path(__file__).resolve().parents[1] / "tests" / "data" / "samples"
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ from service.auth import service as auth_service
 from service.main import create_app
 from service.settings import Settings
 from service.state import AppState
+from tests.support.data import DEMO_DATA, SAMPLES
 from tests.support.databases import (
     create_postgres_database,
     drop_postgres_database,
@@ -22,9 +23,6 @@ from tests.support.databases import (
     sqlite_database,
 )
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-SAMPLES = SHARED / "feeds" / "samples"
-DEMO_DATA = Path(__file__).resolve().parents[1] / "service" / "demo" / "data"
 PASSWORD = "correct-horse-battery"
 
 
@@ -32,6 +30,12 @@ PASSWORD = "correct-horse-battery"
 def _drop_postgres_template() -> Iterator[None]:
     yield
     asyncio.run(drop_template())
+
+
+@pytest.fixture(scope="session")
+def samples() -> Path:
+    """The departments' sample exports and their answer key (tests/data/README.md)."""
+    return SAMPLES
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

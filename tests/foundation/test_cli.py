@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import DEMO_DATA
+from tests.support.data import DEMO_DATA
 
 
 def run(args: list[str], data_dir: Path) -> subprocess.CompletedProcess[str]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,13 +21,12 @@ from service.main import create_app
 from service.settings import Settings
 from service.state import AppState
 from tests.live.support import serve
+from tests.support.data import SAMPLES
 
-POLICE_SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "feeds" / "samples" / "police.jsonl"
+POLICE_SAMPLES = SAMPLES / "police.jsonl"
 
 
 async def test_ingested_records_reach_a_connected_wall(settings: Settings) -> None:
-    if not POLICE_SAMPLES.is_file():
-        pytest.skip("the shared police samples are not here")
     records = [json.loads(line) for line in POLICE_SAMPLES.read_text(encoding="utf-8").splitlines()[:5]]
     app = create_app(settings)
     async with serve(app) as address:

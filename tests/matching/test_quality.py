@@ -1,20 +1,17 @@
-"""Linking quality on the sample feeds against their answer key (feeds/README.md §6)."""
+"""Linking quality on the sample feeds against their answer key (tests/data/README.md)."""
 
 from __future__ import annotations
 
 import importlib.util
 import sys
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 
-REPO_ROOT = Path(__file__).parents[2]
-SAMPLES = REPO_ROOT.parent / "shared" / "feeds" / "samples"
-BENCHMARK = REPO_ROOT / "benchmarks" / "matching_quality.py"
+from tests.support.data import REPO, SAMPLES
 
-pytestmark = pytest.mark.skipif(not (SAMPLES / "truth.csv").exists(), reason="the shared samples are not here")
+BENCHMARK = REPO / "benchmarks" / "matching_quality.py"
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tests.conftest import SAMPLES
+from tests.support.data import SAMPLES
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 BASE = datetime(2026, 10, 5, 9, 0, tzinfo=SHANGHAI)  # in the past, so no record is "from the future"
