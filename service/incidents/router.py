@@ -13,6 +13,7 @@ from service.deps import FieldDep, IncidentReaderDep, OperatorDep, PageLimit, Pa
 from service.errors import Forbidden, NotFound, Unprocessable
 from service.incidents import queries, workflow
 from service.incidents.models import Attachment, Incident
+from service.incidents.photos import download_name
 from service.incidents.projection import incident_as_dict
 from service.incidents.schemas import (
     AssignIn,
@@ -134,7 +135,7 @@ async def add_note(incident_id: IncidentId, body: NoteIn, state: StateDep, calle
 
 @router.post("/incidents/{incident_id}/attachments", response_model=AttachmentOut, status_code=201)
 async def add_attachment(incident_id: IncidentId, file: UploadFile, state: StateDep, caller: FieldDep) -> AttachmentOut:
-    """A JPEG, PNG or WebP photo (checked by content), at most 10 MB."""
+    """A JPEG, PNG or WebP photo, at most 10 MB: 415 unless its bytes say so, 422 unless the whole file decodes."""
     limit = state.settings.max_attachment_bytes
     data = await file.read(limit + 1)  # one byte more than allowed is enough to refuse it (413)
     async with state.db.transaction() as uow:
@@ -170,7 +171,8 @@ async def get_attachment(
     return FileResponse(
         stored,
         media_type=attachment.content_type,
-        filename=attachment.filename,
+        # Names stored by an older release may still hold a backslash path; none reaches the header.
+        filename=download_name(attachment.filename, attachment.storage_path.rsplit("/", 1)[-1]),
     )
 
 

@@ -6,7 +6,6 @@ import asyncio
 import hashlib
 import os
 import tempfile
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -15,9 +14,10 @@ from sqlalchemy import ColumnElement, exists, or_, select
 from service.auth.models import Principal
 from service.auth.service import Caller
 from service.db.database import UnitOfWork
-from service.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, Unprocessable, UnsupportedMediaType
+from service.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, Unprocessable
 from service.incidents import lifecycle
 from service.incidents.models import Attachment, Incident, IncidentNote
+from service.incidents.photos import download_name, photo_kind
 from service.incidents.placement import PlacementRules, Placer
 from service.incidents.projection import incident_as_dict, record_change
 from service.kit.clock import utcnow
@@ -116,8 +116,7 @@ async def assign(
         incident,
         "assigned",
         caller.actor,
-        {"assignee": assignee, "previous_assignee": previous_assignee, "from": previous_status,
-         "to": incident.status},
+        {"assignee": assignee, "previous_assignee": previous_assignee, "from": previous_status, "to": incident.status},
     )
     return incident
 
@@ -128,23 +127,6 @@ async def add_note(uow: UnitOfWork, incident_id: int, caller: Caller, text: str)
     uow.session.add(IncidentNote(incident_id=incident.id, author=caller.name, text=text, created_at=utcnow()))
     await record_change(uow, incident, "note_added", caller.actor, {"text": text})
     return incident
-
-
-@dataclass(frozen=True)
-class ImageKind:
-    content_type: str
-    extension: str
-
-
-def sniff_image(data: bytes) -> ImageKind | None:
-    """JPEG, PNG or WebP, told by the bytes themselves, not by the name or the declared type."""
-    if data[:3] == b"\xff\xd8\xff":
-        return ImageKind("image/jpeg", "jpg")
-    if data[:8] == b"\x89PNG\r\n\x1a\n":
-        return ImageKind("image/png", "png")
-    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return ImageKind("image/webp", "webp")
-    return None
 
 
 async def add_attachment(
@@ -161,12 +143,7 @@ async def add_attachment(
     await _check_may_act(uow, incident_id, caller)
     if len(data) > max_bytes:
         raise PayloadTooLarge(f"photos are limited to {max_bytes // (1024 * 1024)} MB")
-    kind = sniff_image(data)
-    if kind is None:
-        raise UnsupportedMediaType(
-            "only JPEG, PNG or WebP photos are accepted (checked by content)",
-            [{"field": "file", "reason": "not a JPEG, PNG or WebP image"}],
-        )
+    kind = await asyncio.to_thread(photo_kind, data)  # decodes every pixel: off the event loop
     digest = hashlib.sha256(data).hexdigest()
     relative = Path(str(incident_id)) / f"{digest}.{kind.extension}"
     # Written before the ledger lock is taken, so a slow disk never holds up other writers. A
@@ -175,7 +152,7 @@ async def add_attachment(
     incident = await _load_for_change(uow, incident_id, caller, None)
     attachment = Attachment(
         incident_id=incident.id,
-        filename=Path(filename).name[:255] or relative.name,
+        filename=download_name(filename, relative.name),
         content_type=kind.content_type,
         size=len(data),
         sha256=digest,

@@ -27,10 +27,11 @@ from tests.conftest import PASSWORD, Principals
 from tests.reliability.conftest import push
 from tests.reliability.records import police_call, raw_phones, sample_police_calls
 from tests.reliability.servers import serve_in_loop
+from tests.workflow.images import png
 
 ROLES = ("admin", "operator", "inspector", "police", "market", "display", "anonymous")
 PAGE = 200 if (APP_DIR / "index.html").is_file() else 503  # a screen's shell; its data needs a token
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = png()  # a real one: uploads are decoded whole
 POLICE_CSV = (
     "jjdbh,bjsj,bjtj,bjlbdm,bjlb,afdz,dwmc,bjnr,gxdw,jqzt,bjrdh\n"
     "CSV-1,2026-10-05 09:00:00,110电话,0202,噪声扰民,临汾路46号,,噪声,临汾路派出所,待派警,13900001111\n"
@@ -371,16 +372,18 @@ async def test_inspectors_read_only_their_own_incidents_everywhere(
             got = await _next_messages(mine, 3)
             other_got = await _next_messages(other, 2)
         note, removed, later = got
-        assert (note["type"], note["incident"]["id"], note["event"]["data"]) == ("event", world.incident,
-                                                                                 {"text": private})
+        assert (note["type"], note["incident"]["id"], note["event"]["data"]) == (
+            "event",
+            world.incident,
+            {"text": private},
+        )
         assert removed == {"type": "removed", "seq": note["seq"] + 1, "incident_id": world.incident}
         assert (later["type"], later["incident"]["id"]) == ("event", mine_too)
         given, own_note = other_got
         assert given["seq"] == removed["seq"] and given["event"]["type"] == "assigned"
         assert given["incident"]["id"] == world.incident and given["incident"]["assignee"] == "insp2"
         assert own_note["incident"]["id"] == theirs_then
-        assert private not in json.dumps(other_snapshot, ensure_ascii=False) + json.dumps(other_got,
-                                                                                          ensure_ascii=False)
+        assert private not in json.dumps(other_snapshot, ensure_ascii=False) + json.dumps(other_got, ensure_ascii=False)
 
         # Resuming from the ledger (the hub's memory gone) gives the same: the removal in its seq's place.
         hub = app.state.cb.hub
