@@ -273,8 +273,3 @@ def event_time(payload: bytes) -> float | None:
     """The event's `at` (appended, just before its commit) as a Unix time."""
     match = _AT.search(payload)
     return datetime.fromisoformat(match.group(1).decode()).timestamp() if match else None
-
-
-if __name__ == "__main__":
-    print(__doc__)
-    print("Run one of: bench_live_latency.py, bench_live_fanout.py, bench_live_reconnect.py, bench_live_idle_rss.py")
