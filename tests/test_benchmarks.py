@@ -1,0 +1,94 @@
+"""The benchmark scripts parse, import and take their arguments, and the side-by-side workload is
+what bench_vs_alerta.py says it is; fast, no server started (the benchmarks run under `make bench`)."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import random
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+SCRIPTS = sorted(BENCHMARKS.glob("*.py"))
+MAIN_BLOCK = 'if __name__ == "__main__":'
+HELPERS = {"alerta_peer.py", "bench_live_harness.py"}  # imported by benchmarks; `make bench` skips them
+
+
+@pytest.fixture(scope="module")
+def benchmarks_on_path() -> Iterator[None]:
+    sys.path.insert(0, str(BENCHMARKS))  # the scripts import each other as top-level modules
+    try:
+        yield
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+
+
+def load(name: str) -> ModuleType:
+    return importlib.import_module(name)
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda path: path.name)
+def test_every_script_parses(script: Path) -> None:
+    ast.parse(script.read_text(encoding="utf-8"), filename=str(script))
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda path: path.name)
+def test_make_bench_runs_benchmarks_and_skips_helpers(script: Path) -> None:
+    has_main = any(line == MAIN_BLOCK for line in script.read_text(encoding="utf-8").splitlines())
+    assert has_main == (script.name not in HELPERS)
+
+
+@pytest.mark.usefixtures("benchmarks_on_path")
+def test_side_by_side_arguments() -> None:
+    parser = load("bench_vs_alerta").build_parser()
+    defaults = parser.parse_args([])
+    assert (defaults.reports, defaults.in_flight, defaults.batch_size, defaults.workers) == (20_000, 32, 50, 2)
+    assert (defaults.resend_share, defaults.revision_share, defaults.keep) == (0.3, 0.1, False)
+    given = parser.parse_args(["--reports", "500", "--keep", "--alerta-venv", "/tmp/v"])
+    assert (given.reports, given.keep, given.alerta_venv) == (500, True, Path("/tmp/v"))
+
+
+@pytest.mark.usefixtures("benchmarks_on_path")
+def test_the_workload_has_the_shares_and_keeps_a_reports_versions_apart() -> None:
+    bench = load("bench_vs_alerta")
+    factory = bench.RecordFactory(bench.load_register(), seed=3)
+    messages = bench.build_workload(factory, 3000, 0.3, 0.1, random.Random(3))
+    assert Counter(m.kind for m in messages) == Counter(new=1800, resend=900, revision=300)
+    last_at: dict[int, int] = {}
+    for position, message in enumerate(messages):
+        if message.report in last_at:
+            assert position - last_at[message.report] >= 600  # the gap: a third of the new reports here
+        last_at[message.report] = position
+
+
+@pytest.mark.usefixtures("benchmarks_on_path")
+def test_alerta_sees_a_resend_as_the_same_alert_and_a_revision_as_a_new_value() -> None:
+    bench, peer = load("bench_vs_alerta"), load("alerta_peer")
+    factory = bench.RecordFactory(bench.load_register(), seed=5)
+    messages = bench.build_workload(factory, 600, 0.3, 0.1, random.Random(5))
+    sent: dict[int, dict[str, object]] = {}
+    kinds = set()
+    for message in messages:
+        alert = peer.alert_for(message.source, message.body)
+        before = sent.get(message.report)
+        if message.kind == "new":
+            assert before is None
+        elif message.kind == "resend":
+            assert alert == before
+        else:
+            assert before is not None
+            assert {k: alert[k] for k in ("resource", "event", "environment", "severity")} == {
+                k: before[k] for k in ("resource", "event", "environment", "severity")
+            }
+            assert alert["value"] != before["value"] and alert["text"] != before["text"]
+        sent[message.report] = alert
+        kinds.add(message.kind)
+        hook = peer.prometheus_alert(alert)
+        assert (hook["labels"]["instance"], hook["labels"]["alertname"]) == (alert["resource"], alert["event"])
+    assert kinds == {"new", "resend", "revision"}
