@@ -1,4 +1,4 @@
-"""Batch ingest through HTTP (DESIGN.md §7: ≥ 5,000 records/s, matching and merging included).
+"""Batch ingest through HTTP (docs/targets.md: ≥ 5,000 records/s, matching and merging included).
 
     .venv/bin/python benchmarks/bench_ingest_batch.py [--batches N] [--in-flight C] [--workers 1 2]
 

@@ -1,4 +1,4 @@
-"""Single-record ingest through HTTP (DESIGN.md §7: ≥ 800 records/s at 32 concurrent clients).
+"""Single-record ingest through HTTP (docs/targets.md: ≥ 800 records/s at 32 concurrent clients).
 
     .venv/bin/python benchmarks/bench_ingest_single.py [--clients 32] [--seconds 20] [--workers 1 2]
 

@@ -1,4 +1,4 @@
-"""Fan-out: messages delivered per second, all clients together (DESIGN.md §7: ≥ 50,000/s).
+"""Fan-out: messages delivered per second, all clients together (docs/targets.md: ≥ 50,000/s).
 
     .venv/bin/python benchmarks/bench_live_fanout.py [--clients 500] [--events 2000] [--batch 100]
 

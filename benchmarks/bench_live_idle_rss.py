@@ -1,4 +1,4 @@
-"""One worker with 1,000 idle WebSockets: resident memory (DESIGN.md §7: ≤ 250 MB RSS).
+"""One worker with 1,000 idle WebSockets: resident memory (docs/targets.md: ≤ 250 MB RSS).
 
     .venv/bin/python benchmarks/bench_live_idle_rss.py [--clients 1000] [--incidents 200]
 

@@ -1,4 +1,4 @@
-"""Commit → wall screen latency with 500 connected clients (DESIGN.md §7: p99 ≤ 100 ms).
+"""Commit → wall screen latency with 500 connected clients (docs/targets.md: p99 ≤ 100 ms).
 
     .venv/bin/python benchmarks/bench_live_latency.py [--clients 500] [--rate 20] [--seconds 20]
 

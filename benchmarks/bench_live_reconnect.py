@@ -1,4 +1,4 @@
-"""Reconnect after 60 s away: every missed event, in order, within 1 s (DESIGN.md §7).
+"""Reconnect after 60 s away: every missed event, in order, within 1 s (docs/targets.md).
 
     .venv/bin/python benchmarks/bench_live_reconnect.py [--away 60] [--rate 100]
 

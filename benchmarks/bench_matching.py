@@ -1,4 +1,4 @@
-"""Matching speed on a register of 100,000 entities (DESIGN.md §7: ≤ 2 ms a record).
+"""Matching speed on a register of 100,000 entities (docs/targets.md: ≤ 2 ms a record).
 
     .venv/bin/python benchmarks/bench_matching.py [--entities N] [--queries M] [--seed S]
 

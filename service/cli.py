@@ -1,4 +1,4 @@
-"""The community-brain command (DESIGN.md §6)."""
+"""The community-brain command (README.md, "Running it for real")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Domain errors with a status and a code, rendered once in the shape of DESIGN.md §4."""
+"""Domain errors with a status and a code, rendered once in the shape of docs/http-api.md, "Errors"."""
 
 from __future__ import annotations
 

@@ -87,7 +87,7 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     # A backend that is down or unreachable is the service's trouble, not the client's: 503 with
-    # Retry-After, at once (DESIGN.md §8). Handlers for these specific classes answer the request
+    # Retry-After, at once (docs/http-api.md, "Errors"). Handlers for these specific classes answer the request
     # and end the exception there; only truly unexpected errors reach the catch-all below.
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)

@@ -26,7 +26,7 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 20 * 1024 * 1024
     extra_adapters: dict[str, str] = Field(default_factory=dict)  # source -> module path
 
-    # Merging rule (../shared/feeds/README.md §5)
+    # Merging rule (docs/workflow.md, "Reports into incidents")
     merge_window_hours: float = 72.0
     merge_distance_m: float = 50.0
 

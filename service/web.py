@@ -1,4 +1,4 @@
-"""Serving the bundled frontend (built into service/static/app) for the screens of DESIGN.md §6."""
+"""Serving the bundled frontend (built into service/static/app) for the screens of docs/screens.md."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-// The incident lifecycle as the screens offer it (DESIGN.md §4). The service decides; these only
+// The incident lifecycle as the screens offer it (docs/workflow.md §1). The service decides; these only
 // choose which buttons to show. A 422 from the service lists what is really allowed.
 import type { IncidentStatus } from './api/types'
 

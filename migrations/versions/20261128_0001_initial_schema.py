@@ -304,7 +304,7 @@ def upgrade() -> None:
         batch_op.create_index("ix_source_record_revisions_record_id", ["record_id"], unique=False)
 
     # ### end Alembic commands ###
-    # The ledger starts empty; its epoch names this database's history (DESIGN.md §5).
+    # The ledger starts empty; its epoch names this database's history (docs/live-stream.md).
     ledger_head = sa.table("ledger_head", sa.column("id"), sa.column("seq"), sa.column("hash"), sa.column("epoch"))
     op.bulk_insert(ledger_head, [{"id": 1, "seq": 0, "hash": "0" * 64, "epoch": uuid.uuid4().hex}])
 

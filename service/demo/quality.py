@@ -1,4 +1,4 @@
-"""Measuring linking and merging against an answer key (truth.csv of ../shared/feeds/README.md §6).
+"""Measuring linking and merging against an answer key (truth.csv: docs/targets.md, "Quality").
 
 Runs the real ingest path (adapters, matcher, merging, ledger) on a fresh embedded database and
 compares what it decided with the key. Used by benchmarks/quality.py and by the quality test.

@@ -1,4 +1,4 @@
-"""The incident state machine (DESIGN.md §4): which status may follow which, and what it needs.
+"""The incident state machine (docs/workflow.md §1): which status may follow which, and what it needs.
 
 Pure: statuses in, a verdict out. The HTTP layer maps ``LifecycleError`` to 422.
 
@@ -23,7 +23,7 @@ REJECTED = "rejected"
 MERGED = "merged"
 
 STATUSES: tuple[str, ...] = (NEW, DISPATCHED, IN_PROGRESS, RESOLVED, CLOSED, REJECTED, MERGED)
-# Open incidents take new reports (feeds/README.md §5) and show on the wall.
+# Open incidents take new reports (docs/workflow.md, "Reports into incidents") and show on the wall.
 OPEN_STATUSES: frozenset[str] = frozenset({NEW, DISPATCHED, IN_PROGRESS, RESOLVED})
 TERMINAL_STATUSES: frozenset[str] = frozenset({CLOSED, REJECTED, MERGED})
 

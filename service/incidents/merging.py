@@ -1,4 +1,4 @@
-"""Which open incident a problem report joins (feeds/README.md §5), decided without a database.
+"""Which open incident a problem report joins (docs/workflow.md, "Reports into incidents"), decided without a database.
 
 Two reports are *related* when they have the same unified category, the same key, and occurred
 within ``window`` of each other. The key is the entity when the report is linked to one; for a

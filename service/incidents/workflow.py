@@ -55,7 +55,7 @@ async def _load_for_change(uow: UnitOfWork, incident_id: int, caller: Caller, ex
 async def change_status(
     uow: UnitOfWork, incident_id: int, caller: Caller, target: str, note: str | None, expected_version: int
 ) -> Incident:
-    """Move an incident along its lifecycle (DESIGN.md §4)."""
+    """Move an incident along its lifecycle (docs/workflow.md §1)."""
     incident = await _load_for_change(uow, incident_id, caller, expected_version)
     if target == lifecycle.MERGED:
         raise Unprocessable(

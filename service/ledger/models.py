@@ -30,7 +30,7 @@ class LedgerEvent(Base):
 
 
 class LedgerHead(Base):
-    """One row. Locking it serialises appends, so commit order is seq order (DESIGN.md §3)."""
+    """One row. Locking it serialises appends, so commit order is seq order (docs/architecture.md)."""
 
     __tablename__ = "ledger_head"
 

@@ -1,4 +1,4 @@
-"""The live stream (DESIGN.md §5): brokers, the per-worker hub, /ws/live, the reference client.
+"""The live stream (docs/live-stream.md): brokers, the per-worker hub, /ws/live, the reference client.
 
 See docs/live-stream.md.
 """

@@ -1,4 +1,4 @@
-"""The live stream's wire format (DESIGN.md §5): messages encoded once, read back cheaply.
+"""The live stream's wire format (docs/live-stream.md, "Messages"): messages encoded once, read back cheaply.
 
 Every event is serialised ONCE per worker into the exact text clients receive; the same bytes
 travel through the broker, so fan-out never re-encodes JSON per client. Keys inside the event

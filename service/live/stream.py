@@ -1,6 +1,6 @@
 """One client's stream: catch up (snapshot, or replay from the ledger), then send live events.
 
-The join without gap or overlap (DESIGN.md §5, zulip's rule): the client's queue was registered
+The join without gap or overlap (docs/live-stream.md, "Guarantees"; zulip's rule): the client's queue was registered
 with the hub before anything here runs, at hub position R. The snapshot (seq S ≥ R, read after
 registration) or the replay start (`since`) says what the client has; the ledger supplies
 anything between that and R; the queue holds every event after R. Each event is sent once:

@@ -29,7 +29,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 
 from service.kit.clock import SHANGHAI
 
-SILENCE_LIMIT_S = 45.0  # DESIGN.md §5: no event and no ping for this long → reconnect
+SILENCE_LIMIT_S = 45.0  # docs/live-stream.md: no event and no ping for this long → reconnect
 FIRST_BACKOFF_S = 0.5
 MAX_BACKOFF_S = 30.0
 

@@ -1,4 +1,4 @@
-"""`/ws/live`: the WebSocket route (DESIGN.md §5). Authenticates, then hands the connection to the hub.
+"""`/ws/live`: the WebSocket route (docs/live-stream.md). Authenticates, then hands the connection to the hub.
 
 `?ticket=` (from POST /api/v1/auth/ws-ticket) or `?token=` (an API key or an access token);
 `since` and `epoch` to resume; `grid`, `source`, `category` to filter. Without a valid

@@ -8,7 +8,7 @@ import httpx
 
 from tests.browser.server import Credentials, Login
 
-# The lifecycle an operator walks an incident through to close it (DESIGN.md §4).
+# The lifecycle an operator walks an incident through to close it (docs/workflow.md §1).
 CLOSING_STEPS = ("in_progress", "resolved", "closed")
 
 

@@ -1,4 +1,5 @@
-"""Department records in their native formats (feeds/README.md §2, §4), made up on the spot."""
+"""Department records in their native formats, made up on the spot (docs/adapters.md, "Police",
+"City management")."""
 
 from __future__ import annotations
 

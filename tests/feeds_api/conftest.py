@@ -49,7 +49,7 @@ def police_call(
     status: str = "待派警",
     text: str = "私拉电线",
 ) -> dict[str, Any]:
-    """A 警情 as the police system pushes it (feeds/README.md §2)."""
+    """A 警情 as the police system pushes it (docs/adapters.md, "Police")."""
     call: dict[str, Any] = {
         "jjdbh": call_id,
         "bjsj": when.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S"),

@@ -1,5 +1,6 @@
-"""Merging through the API (feeds/README.md §5): same entity and category within 72 h, or within 50 m
-for reports at no entity; bridges merge; the grouping does not depend on the order of arrival."""
+"""Merging through the API (docs/workflow.md, "Reports into incidents"): same entity and category
+within 72 h, or within 50 m for reports at no entity; bridges merge; the grouping does not depend
+on the order of arrival."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Personal data: the police caller's phone (bjrdh) appears in no answer and is stored only masked
-(feeds/README.md §2); a phone number written in any spelling in any department's free text is masked
+(docs/adapters.md, "The caller's phone"); a phone number written in any spelling in any department's free text is masked
 before it is stored, so no role's answer, export, log line, live message, ledger event or table row
 holds it (docs/adapters.md, "Phone numbers in any record"). CB_PERSONAL_EXAMPLES searches longer."""
 

@@ -20,7 +20,7 @@ from service.incidents.lifecycle import (
     note_required,
 )
 
-# Written out by hand from DESIGN.md §4, independent of the module's own table.
+# Written out by hand from docs/workflow.md §1, independent of the module's own table.
 # "" = not allowed, "ok" = allowed without a note, "note" = allowed only with a note.
 _ = ""
 EXPECTED: dict[str, dict[str, str]] = {

@@ -1,4 +1,4 @@
-"""Fixtures for the reliability and security tests (DESIGN.md §8)."""
+"""Fixtures for the reliability and security tests (docs/http-api.md, "What callers can count on")."""
 
 from __future__ import annotations
 

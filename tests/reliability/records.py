@@ -18,7 +18,7 @@ def at(minutes: float) -> datetime:
 
 
 def police_call(call_id: str, when: datetime | None = None, **fields: Any) -> dict[str, Any]:
-    """A 警情 as the police system pushes it (feeds/README.md §2); ``fields`` override any field."""
+    """A 警情 as the police system pushes it (docs/adapters.md, "Police"); ``fields`` override any field."""
     call: dict[str, Any] = {
         "jjdbh": call_id,
         "bjsj": (when or BASE).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S"),

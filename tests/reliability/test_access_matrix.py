@@ -1,4 +1,4 @@
-"""Every route against every role (DESIGN.md §8): who may call what, in one table.
+"""Every route against every role (docs/http-api.md, "Roles"): who may call what, in one table.
 
 The table is checked against the app's routes in both directions: a route added without a row
 here fails the test, and so does a row whose route is gone. Every answer is also searched for the

@@ -1,6 +1,6 @@
-"""Bad input of every kind gets a clear 4xx that names what is wrong, never a 500 (DESIGN.md §8).
+"""Bad input of every kind gets a clear 4xx that names what is wrong, never a 500 (docs/http-api.md, "Errors").
 
-Department pushes answer a batch item by item (DESIGN.md §4: valid items are stored even when
+Department pushes answer a batch item by item (docs/http-api.md, "The report": valid items are stored even when
 others are rejected), so a bad record inside a push is a "rejected" result naming its field; a
 body that cannot be read at all is refused as a whole. Operator input is refused with a 422.
 """
@@ -207,7 +207,7 @@ async def test_a_19_character_credit_code(client: httpx.AsyncClient, principals:
         f"/api/v1/entities/{created.json()['id']}", json={"uscc": code}, headers=principals.operator
     )
     assert error_fields(patched) == {"uscc"} and error_of(patched, 422)
-    # A department's record is kept, flagged, and never linked by the bad code (feeds/README.md §1).
+    # A department's record is kept, flagged, and never linked by the bad code (docs/adapters.md, "The register").
     [result] = (await push(client, principals.market, "market", market_item("U1", 统一社会信用代码=code))).json()[
         "results"
     ]

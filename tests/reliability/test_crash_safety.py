@@ -1,4 +1,5 @@
-"""A worker killed with SIGKILL in the middle of batch ingests from several clients (DESIGN.md §8).
+"""A worker killed with SIGKILL in the middle of batch ingests from several clients
+(docs/http-api.md, "What callers can count on").
 
 After a restart: every record acknowledged with 2xx is there exactly once; a batch that was not
 acknowledged is either wholly there (records, their incidents and their ledger events) or wholly

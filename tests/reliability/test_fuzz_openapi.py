@@ -1,4 +1,4 @@
-"""Schemathesis against /openapi.json: no generated request, valid or not, gets a 5xx (DESIGN.md §8).
+"""Schemathesis against /openapi.json: no generated request, valid or not, gets a 5xx (docs/http-api.md, "Errors").
 
 Bounded for CI: a few dozen cases per operation (CB_FUZZ_EXAMPLES raises it), every phase that
 Schemathesis runs from the schema alone (explicit examples, coverage of boundaries, fuzzing), and

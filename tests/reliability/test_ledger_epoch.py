@@ -1,4 +1,4 @@
-"""After a restore the ledger gets a new epoch, so no client resumes into another history (DESIGN.md §5)."""
+"""After a restore the ledger gets a new epoch, so no client resumes into another history (docs/operations.md §2)."""
 
 from __future__ import annotations
 

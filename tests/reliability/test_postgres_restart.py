@@ -1,5 +1,5 @@
 """PostgreSQL restarting under load: 503 with Retry-After at once while it is down, and back to 2xx
-afterwards without restarting the service (DESIGN.md §8).
+afterwards without restarting the service (docs/http-api.md, "What callers can count on").
 
 The PostgreSQL server is shared with every other test and developer on the machine: the outage is
 kept to a few seconds, the server is always started again (finally), and CB_TEST_SKIP_PG_RESTART=1

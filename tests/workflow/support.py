@@ -20,7 +20,7 @@ XINYUAN = ("LF-000001", "鑫源快递驿站", "岭南路583号", "LF-02")
 XIAOZHU = ("LF-000002", "小朱便利店", "临汾路46号", "LF-04")
 CHONGQING = ("LF-000003", "重庆小面", "汾西路103号", "LF-02")
 
-# 报警类别 → unified category (feeds/README.md §2)
+# 报警类别 → unified category (docs/adapters.md, "Police")
 POLICE_CODES = {"order": ("0101", "盗窃"), "noise": ("0202", "噪声扰民"), "fire": ("0402", "火灾隐患"),
                 "price": ("0602", "消费纠纷"), "other": ("0501", "群众求助")}  # fmt: skip
 

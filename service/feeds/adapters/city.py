@@ -1,4 +1,4 @@
-"""城管 案件推送 (数字城管): one JSON object per case (feeds/README.md §4).
+"""城管 案件推送 (数字城管): one JSON object per case (docs/adapters.md, "City management").
 
 Locations arrive in GCJ-02 (the default when ``crs`` is absent) and are converted to WGS-84,
 the register's datum. A resent ``taskId`` with a later ``stage`` is a new revision of the

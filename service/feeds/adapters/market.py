@@ -1,5 +1,5 @@
 """市场监管 检查记录: one row of the daily export (CSV in GBK, XLSX) or one pushed JSON object
-with the same Chinese field names (feeds/README.md §3).
+with the same Chinese field names (docs/adapters.md, "Market regulation").
 
 A row whose measure (处理措施) is 通过 is an inspection record for the entity's file, not a
 problem. Values from XLSX may be numbers or date cells; text fields take numbers as their digits.

@@ -1,4 +1,4 @@
-"""公安 警情推送: one JSON object per incident call (feeds/README.md §2).
+"""公安 警情推送: one JSON object per incident call (docs/adapters.md, "Police").
 
 The caller's phone (``bjrdh``) is personal data: the record keeps only a masked form, and the
 raw number is scrubbed from every other text of the record and from error messages too.
