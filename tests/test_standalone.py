@@ -12,7 +12,7 @@ from pathlib import Path
 from tests.support.data import REPO
 
 TREES = ("service", "tests", "benchmarks", "migrations", "frontend/src", "frontend/scripts", "docs")
-FILES = ("README.md", "Makefile", "pyproject.toml")
+FILES = ("README.md", "frontend/README.md", "Makefile", "pyproject.toml")
 SKIPPED = (REPO / "service" / "static", REPO / "tests" / "data" / "samples")
 SUFFIXES = {".py", ".ts", ".vue", ".mjs", ".md", ".toml", ".ini", ".cfg", ".json", ".css", ".html"}
 # Spelled in pieces so that this file does not find itself: the folder beside the repository the
