@@ -83,6 +83,35 @@ def gcj02_to_wgs84(lng: float, lat: float) -> tuple[float, float]:
     return wgs_lng, wgs_lat
 
 
+# BD-09 (Baidu) is GCJ-02 shifted again by Baidu's own public formula.
+_BD_X_PI = math.pi * 3000.0 / 180.0
+
+
+def bd09_to_gcj02(lng: float, lat: float) -> tuple[float, float]:
+    """BD-09 → GCJ-02 by Baidu's published inverse (error well below 1 m)."""
+    x, y = lng - 0.0065, lat - 0.006
+    z = math.sqrt(x * x + y * y) - 0.00002 * math.sin(y * _BD_X_PI)
+    theta = math.atan2(y, x) - 0.000003 * math.cos(x * _BD_X_PI)
+    return z * math.cos(theta), z * math.sin(theta)
+
+
+def gcj02_to_bd09(lng: float, lat: float) -> tuple[float, float]:
+    """GCJ-02 → BD-09 by Baidu's published formula."""
+    z = math.sqrt(lng * lng + lat * lat) + 0.00002 * math.sin(lat * _BD_X_PI)
+    theta = math.atan2(lat, lng) + 0.000003 * math.cos(lng * _BD_X_PI)
+    return z * math.cos(theta) + 0.0065, z * math.sin(theta) + 0.006
+
+
+def bd09_to_wgs84(lng: float, lat: float) -> tuple[float, float]:
+    """BD-09 → WGS-84 (through GCJ-02); points outside China keep only Baidu's shift undone."""
+    return gcj02_to_wgs84(*bd09_to_gcj02(lng, lat))
+
+
+def wgs84_to_bd09(lng: float, lat: float) -> tuple[float, float]:
+    """WGS-84 → BD-09 (through GCJ-02)."""
+    return gcj02_to_bd09(*wgs84_to_gcj02(lng, lat))
+
+
 def haversine_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
     """Great-circle distance in metres between two WGS-84 points."""
     phi1, phi2 = math.radians(lat1), math.radians(lat2)

@@ -9,11 +9,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from service.matching.geo import (
+    bd09_to_gcj02,
+    bd09_to_wgs84,
     cells_within,
+    gcj02_to_bd09,
     gcj02_to_wgs84,
     grid_cell,
     haversine_m,
     in_china,
+    wgs84_to_bd09,
     wgs84_to_gcj02,
 )
 
@@ -93,3 +97,15 @@ def test_cells_are_about_a_hundred_metres() -> None:
     row, col = grid_cell(31.3, 121.45)
     assert grid_cell(31.3 + 0.0012, 121.45) != (row, col)  # ~133 m north is another cell
     assert len(cells_within(31.3, 121.45, 100)) <= 16
+
+
+def test_known_baidu_conversions() -> None:
+    # The examples in the README of the public coordtransform library.
+    assert gcj02_to_bd09(116.404, 39.915) == pytest.approx((116.41036949371029, 39.92133699351021), abs=1e-9)
+    assert bd09_to_gcj02(116.404, 39.915) == pytest.approx((116.39762729119315, 39.90865673957631), abs=1e-9)
+
+
+@given(china_lat, china_lng)
+def test_round_trip_wgs_bd_wgs_is_within_a_metre(lat: float, lng: float) -> None:
+    back_lng, back_lat = bd09_to_wgs84(*wgs84_to_bd09(lng, lat))
+    assert haversine_m(lat, lng, back_lat, back_lng) < 1.0
