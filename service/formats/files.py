@@ -382,26 +382,52 @@ def _column_label(file_kind: str, index: int) -> str:
     return f"column {get_column_letter(index + 1)}" if file_kind == "xlsx" else f"field {index + 1}"
 
 
-def _find_header(records: list[tuple[int, list[Any]]], required: Collection[str]) -> int:
-    """Index in ``records`` of the header row: the first non-blank one, or, when columns are
-    required, the first of the leading rows that holds them all (a title row may sit above)."""
+def _find_header(records: list[tuple[int, list[Any]]], required: Collection[str]) -> tuple[int, list[str], int]:
+    """The header: (index in ``records`` of its last row, its column names, how many rows it spans).
+
+    Without required columns it is the first non-blank row. With them, it is the first of the
+    leading rows (a title row may sit above) that holds them all, or the first two rows that hold
+    them together: a header with merged cells, where a name merged over two rows stands in the
+    upper one only and a group name ("单位信息") spans the names below it.
+    """
     non_blank = [i for i, (_, cells) in enumerate(records) if not all(_is_blank(c) for c in cells)]
     if not non_blank:
         raise FileFormatError("the file has no header row and no data")
     if required:
         for i in non_blank[:_HEADER_SEARCH_ROWS]:
-            names = {_header_name(c) for c in records[i][1]}
+            names = [_header_name(c) for c in records[i][1]]
+            below = records[i + 1][1] if i + 1 < len(records) else []
             if all(column in names for column in required):
-                return i
-    return non_blank[0]
+                # A data row always carries the required columns; blanks under all of them mean the
+                # row below is the header's second row (names merged down, a group split up).
+                continues = not all(_is_blank(c) for c in below) and all(
+                    i_col >= len(below) or _is_blank(below[i_col])
+                    for i_col, name in enumerate(names)
+                    if name in required
+                )
+                if not continues:
+                    return i, names, 1
+                return i + 1, _two_row_header(names, [_header_name(c) for c in below]), 2
+            # A title row (one cell, merged across) never is the upper row of a header.
+            if below and sum(1 for name in names if name) > 1:
+                combined = _two_row_header(names, [_header_name(c) for c in below])
+                if all(column in combined for column in required):
+                    return i + 1, combined, 2
+    first = non_blank[0]
+    return first, [_header_name(c) for c in records[first][1]], 1
+
+
+def _two_row_header(upper: list[str], lower: list[str]) -> list[str]:
+    """Each column's name from the lower row, or from the upper row where the lower cell is empty."""
+    width = max(len(upper), len(lower))
+    return [(lower[i] if i < len(lower) else "") or (upper[i] if i < len(upper) else "") for i in range(width)]
 
 
 def _rows_from_table(
     records: list[tuple[int, list[Any]]], required_columns: Collection[str], *, file_kind: str
 ) -> RowReader:
-    header_index = _find_header(records, required_columns)
-    header_line, header_cells = records[header_index]
-    columns = [_header_name(cell) for cell in header_cells]
+    header_index, columns, header_rows = _find_header(records, required_columns)
+    header_line = records[header_index - header_rows + 1][0]
     _check_header(columns, required_columns, header_line, file_kind)
 
     result = RowReader(file_kind=file_kind, columns=[c for c in columns if c], header_line=header_line)

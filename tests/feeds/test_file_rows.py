@@ -293,3 +293,48 @@ def test_a_workbook_that_expands_too_far_is_refused(monkeypatch: pytest.MonkeyPa
     data = xlsx_bytes({"检查记录": [HEADER.split(","), ROWS[0].split(",")]})
     with pytest.raises(FileFormatError, match="expands to more"):
         read_rows(data, "export.xlsx", None)
+
+
+def merged_header_workbook() -> bytes:
+    """A fire-brigade-style export: a title merged across, then a two-row header with merged cells."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["某区消防救援支队 消防监督检查记录 2026年11月"])
+    sheet.append(["检查单号", "单位信息", None, None, "检查时间"])
+    sheet.append([None, "单位名称", "地址", "统一社会信用代码", None])
+    sheet.append(["XF001", "好运来饭店", "临汾路1号", None, "2026-11-03 14:20"])
+    sheet.merge_cells("A1:E1")
+    sheet.merge_cells("A2:A3")
+    sheet.merge_cells("B2:D2")
+    sheet.merge_cells("E2:E3")
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def test_a_header_with_merged_cells_under_a_title_row() -> None:
+    rows = read_rows(merged_header_workbook(), "fire.xlsx", None, required_columns=("检查单号", "检查时间"))
+    assert rows.header_line == 2
+    assert rows.columns == ["检查单号", "单位名称", "地址", "统一社会信用代码", "检查时间"]
+    assert list(rows) == [
+        (4, {"检查单号": "XF001", "单位名称": "好运来饭店", "地址": "临汾路1号", "统一社会信用代码": None,
+             "检查时间": "2026-11-03 14:20"}),
+    ]  # fmt: skip
+
+
+def test_a_two_row_header_in_csv_reads_like_the_workbook() -> None:
+    text = csv_text(
+        "消防监督检查记录,,,,",
+        "检查单号,单位信息,,,检查时间",
+        ",单位名称,地址,统一社会信用代码,",
+        "XF001,好运来饭店,临汾路1号,,2026-11-03 14:20",
+    )
+    rows = read_csv(text, required_columns=("检查单号", "单位名称"))
+    assert rows.columns == ["检查单号", "单位名称", "地址", "统一社会信用代码", "检查时间"]
+    assert [line for line, _ in rows] == [4]
+
+
+def test_a_one_row_header_keeps_its_first_data_row() -> None:
+    rows = read_csv(csv_text("检查单号,单位名称", "XF001,", "XF002,好运来"), required_columns=("检查单号",))
+    assert [row["检查单号"] for _, row in rows] == ["XF001", "XF002"]
