@@ -11,15 +11,25 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
+
 from service.auth import service as auth_service
 from service.bootstrap import start_services, stop_services
+from service.db.database import Database
 from service.db.migrate import upgrade
 from service.demo.setup import prepare_demo
 from service.errors import AppError
+from service.feeds.definitions import DefinitionError, load_definition
+from service.feeds.definitions.check import check_sample, read_sample, register_from_file, render_check
+from service.feeds.resolver import entity_ref
 from service.feeds.service import ingest_file
+from service.formats.files import FileFormatError
 from service.ledger.service import start_new_epoch, verify_ledger
+from service.matching.contract import EntityRef
 from service.metrics import Metrics
 from service.registry.importer import import_registry_file
+from service.registry.models import Entity
 from service.settings import Settings
 from service.state import AppState
 
@@ -213,6 +223,51 @@ def cmd_mask_personal_data(settings: Settings, _args: argparse.Namespace) -> int
     return _run(settings, work)
 
 
+def cmd_feeds_check(settings: Settings, args: argparse.Namespace) -> int:
+    """Dry run: how a definition reads a sample, row by row; writes nothing."""
+    try:
+        definition = load_definition(Path(args.definition))
+    except DefinitionError as exc:
+        print(exc.report(), file=sys.stderr)
+        return 2
+    sample = Path(args.sample)
+    try:
+        items, notes, by_line = read_sample(definition, sample.read_bytes(), sample.name)
+    except FileFormatError as exc:
+        print(f"{sample}: the sample cannot be read: {exc}", file=sys.stderr)
+        return 2
+    register: list[EntityRef] | None = None
+    if args.registry:
+        registry_file = Path(args.registry)
+        try:
+            register, problems = register_from_file(registry_file.read_bytes(), registry_file.name)
+        except FileFormatError as exc:
+            print(f"{registry_file}: the register cannot be read: {exc}", file=sys.stderr)
+            return 2
+        notes += problems[:20]
+    else:
+        register = asyncio.run(_stored_register(settings))
+        if register is None:
+            notes.append("no register in the database: links are not shown (pass --registry FILE)")
+    print(render_check(check_sample(definition, items, by_line=by_line, register=register, notes=notes)))
+    return 0
+
+
+async def _stored_register(settings: Settings) -> list[EntityRef] | None:
+    """The register as the matcher sees it, read only; None when there is no database with one."""
+    if settings.is_sqlite and not (settings.data_dir / "community-brain.db").exists() and not settings.database_url:
+        return None
+    db = Database(settings.effective_database_url)
+    try:
+        async with db.session() as session:
+            entities = (await session.scalars(select(Entity).where(Entity.status != "closed"))).all()
+            return [entity_ref(entity) for entity in entities]
+    except DBAPIError:
+        return None
+    finally:
+        await db.dispose()
+
+
 def cmd_watch(_settings: Settings, args: argparse.Namespace) -> int:
     from service.live.watch import main as watch_main
 
@@ -281,6 +336,15 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_mask_personal_data,
         "mask phone numbers already stored (records, incidents, notes, ledger: re-hashed, new epoch)",
     )
+
+    feeds = sub.add_parser("feeds", help="department feed definitions").add_subparsers(dest="action", required=True)
+    feeds_check = feeds.add_parser(
+        "check", help="dry run: how a definition reads a sample file, row by row, and what it links to (writes nothing)"
+    )
+    feeds_check.set_defaults(handler=cmd_feeds_check)
+    feeds_check.add_argument("definition", help="the definition (TOML)")
+    feeds_check.add_argument("sample", help="a sample: JSON (array, object or lines), CSV or XLSX")
+    feeds_check.add_argument("--registry", help="a register CSV to link against (default: the database's register)")
 
     watch = add("watch", cmd_watch, "print the live stream (reference client; reconnects with since)")
     watch.add_argument("watch_args", nargs=argparse.REMAINDER)
