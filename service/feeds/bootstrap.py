@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from service.feeds.adapters import AdapterRegistry
+from service.feeds.definitions import DefinitionAdapter, shipped_definitions
 from service.feeds.ingest import IngestPipeline
 from service.feeds.resolver import EntityResolver
 from service.incidents.merging import MergeSettings
@@ -13,7 +14,9 @@ from service.state import AppState
 
 async def start_feeds(state: AppState) -> None:
     settings = state.settings
-    state.adapters = AdapterRegistry(settings.extra_adapters)
+    state.adapters = AdapterRegistry(
+        settings.extra_adapters, definitions=[DefinitionAdapter(d) for d in shipped_definitions()]
+    )
     state.placement_rules = PlacementRules(
         merge=MergeSettings(window=timedelta(hours=settings.merge_window_hours), distance_m=settings.merge_distance_m),
         sla=parse_sla_rules(settings.sla_rules) if settings.sla_rules else dict(DEFAULT_SLA_RULES),

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.errors import BadRequest, NotFound, PayloadTooLarge, Unprocessable, UnsupportedMediaType
 from service.feeds.ingest import ItemResult, parse_in_slices
 from service.feeds.schemas import IngestReport, IngestSummary, ItemResultOut
-from service.formats.files import FileFormatError, read_rows
+from service.formats.files import PREFERRED_SHEETS, FileFormatError, read_rows
 from service.records.models import SourceRecord
 from service.state import AppState
 
@@ -97,7 +97,13 @@ async def ingest_file(
     """A department's export file (CSV in GBK or UTF-8, or XLSX), every row accounted for."""
     adapter = state.adapters.get(source)
     try:
-        rows = read_rows(data, filename, content_type, required_columns=getattr(adapter, "REQUIRED_COLUMNS", ()))
+        rows = read_rows(
+            data,
+            filename,
+            content_type,
+            required_columns=getattr(adapter, "REQUIRED_COLUMNS", ()),
+            preferred_sheets=getattr(adapter, "PREFERRED_SHEETS", None) or PREFERRED_SHEETS,
+        )
     except FileFormatError as exc:
         details = [{"field": "file", "reason": str(exc)}]
         if exc.line_number:

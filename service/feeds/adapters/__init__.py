@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from types import ModuleType
 from typing import Any, Protocol, cast
@@ -64,12 +64,16 @@ class AdapterRegistry:
     deployment fails at start-up, not at the first record.
     """
 
-    def __init__(self, extra_adapters: Mapping[str, str] | None = None):
+    def __init__(self, extra_adapters: Mapping[str, str] | None = None, definitions: Iterable[Adapter] = ()):
         self._adapters: dict[str, Adapter] = {}
         for source, module_path in BUILTIN_ADAPTERS.items():
             self._adapters[source] = _load(source, module_path)
+        for adapter in definitions:  # feed definitions (service/feeds/definitions), already checked
+            if adapter.SOURCE in self._adapters:
+                raise AdapterConfigError(f"the definition of {adapter.SOURCE!r} names a source that is built in")
+            self._adapters[adapter.SOURCE] = adapter
         for source, module_path in (extra_adapters or {}).items():
-            if source in BUILTIN_ADAPTERS:
+            if source in self._adapters:
                 raise AdapterConfigError(f"source {source!r} is built in; give the extra adapter another key")
             if not isinstance(source, str) or not SOURCE_KEY.fullmatch(source):
                 raise AdapterConfigError(
