@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from service.feeds.adapters import SOURCE_KEY
+from service.feeds.definitions.hooks import HOOKS
+from service.incidents.lifecycle import STATUSES
 from service.incidents.vocabulary import CATEGORIES
 
 Datum = Literal["WGS-84", "GCJ-02", "BD-09"]
@@ -265,8 +267,6 @@ class StatusSpec(_Strict):
     @field_validator("feedback")
     @classmethod
     def _known_statuses(cls, feedback: dict[str, str]) -> dict[str, str]:
-        from service.incidents.lifecycle import STATUSES
-
         unknown = [status for status in feedback if status not in STATUSES]
         if unknown:
             raise ValueError(f"unknown incident status {unknown[0]!r}; the statuses are: {', '.join(STATUSES)}")
@@ -309,8 +309,6 @@ class FeedDefinition(_Strict):
     @field_validator("hooks")
     @classmethod
     def _known_hooks(cls, hooks: list[str]) -> list[str]:
-        from service.feeds.definitions.hooks import HOOKS
-
         unknown = [hook for hook in hooks if hook not in HOOKS]
         if unknown:
             raise ValueError(f"unknown hook {unknown[0]!r}; the hooks are: {', '.join(HOOKS) or 'none'}")
