@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -13,7 +16,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth.models import KEY_ROLES, USER_ROLES, Principal
-from service.auth.secrets import DEFAULT_HASHER, hash_secret, new_api_key, split_api_key, verify_secret
+from service.auth.secrets import (
+    DEFAULT_HASHER,
+    hash_secret_off_loop,
+    new_api_key,
+    split_api_key,
+    verify_secret_off_loop,
+)
 from service.auth.tickets import TicketBook
 from service.auth.tokens import read_token
 from service.db.database import Database
@@ -45,28 +54,68 @@ class Caller:
         return f"{self.role}:{self.source}" if self.role == "department" else self.name
 
 
+@dataclass(frozen=True)
+class _VerifiedKey:
+    caller: Caller
+    secret_hash: str  # the stored hash the key was verified against
+    fresh_until: float
+
+
 class KeyCache:
-    """Remembers recently verified keys for a minute, so argon2 runs once per key, not per request."""
+    """Keys verified by this process, so that argon2 runs once per key, not once per request or minute.
+
+    A key is trusted for ``ttl_s`` without a look at the database. After that the principal is read
+    again: still active with the very hash the key was verified against, it is trusted for another
+    ``ttl_s`` without argon2 (the key is the one that matched that hash); revoked or re-keyed, it is
+    refused or verified again. Requests that arrive together with a key not yet verified wait for
+    one verification rather than each running its own.
+    """
 
     def __init__(self, ttl_s: float = 60.0, max_entries: int = 10_000):
         self.ttl_s = ttl_s
         self.max_entries = max_entries
-        self._entries: dict[str, tuple[Caller, float]] = {}
+        self._entries: dict[str, _VerifiedKey] = {}
+        self._pending: dict[str, tuple[asyncio.Lock, int]] = {}
 
     @staticmethod
-    def _fingerprint(token: str) -> str:
+    def fingerprint(token: str) -> str:
         return hashlib.sha256(token.encode()).hexdigest()
 
     def get(self, token: str) -> Caller | None:
-        entry = self._entries.get(self._fingerprint(token))
-        if entry is None or entry[1] < time.monotonic():
+        """The caller behind a key trusted without a look at the database, if it is."""
+        entry = self._entries.get(self.fingerprint(token))
+        if entry is None or entry.fresh_until < time.monotonic():
             return None
-        return entry[0]
+        return entry.caller
 
-    def put(self, token: str, caller: Caller) -> None:
+    def verified_hash(self, token: str) -> str | None:
+        """The stored hash this key was once verified against, fresh or not."""
+        entry = self._entries.get(self.fingerprint(token))
+        return entry.secret_hash if entry is not None else None
+
+    def put(self, token: str, caller: Caller, secret_hash: str) -> None:
         if len(self._entries) >= self.max_entries:
             self._entries.clear()
-        self._entries[self._fingerprint(token)] = (caller, time.monotonic() + self.ttl_s)
+        self._entries[self.fingerprint(token)] = _VerifiedKey(caller, secret_hash, time.monotonic() + self.ttl_s)
+
+    def forget(self, token: str) -> None:
+        self._entries.pop(self.fingerprint(token), None)
+
+    @asynccontextmanager
+    async def one_at_a_time(self, token: str) -> AsyncIterator[None]:
+        """Held while a key is looked up and verified: one lock per key, kept while anyone holds or awaits it."""
+        fingerprint = self.fingerprint(token)
+        lock, users = self._pending.get(fingerprint, (asyncio.Lock(), 0))
+        self._pending[fingerprint] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._pending[fingerprint]
+            if users == 1:
+                del self._pending[fingerprint]
+            else:
+                self._pending[fingerprint] = (lock, users - 1)
 
 
 def caller_of(principal: Principal) -> Caller:
@@ -88,7 +137,7 @@ async def create_user(
         role=role,
         source=None,
         key_id=None,
-        secret_hash=hash_secret(password, hasher),
+        secret_hash=await hash_secret_off_loop(password, hasher),
         active=True,
         created_at=utcnow(),
     )
@@ -126,7 +175,7 @@ async def create_key(
         role=role,
         source=source,
         key_id=key_id,
-        secret_hash=hash_secret(secret, hasher),
+        secret_hash=await hash_secret_off_loop(secret, hasher),
         active=True,
         created_at=utcnow(),
     )
@@ -145,9 +194,9 @@ async def login(
         select(Principal).where(Principal.name == username, Principal.kind == "user", Principal.active)
     )
     if principal is None:
-        hash_secret(password, hasher)  # same work either way, so timing does not reveal user names
+        await hash_secret_off_loop(password, hasher)  # same work either way, so timing does not reveal user names
         return None
-    return principal if verify_secret(principal.secret_hash, password, hasher) else None
+    return principal if await verify_secret_off_loop(principal.secret_hash, password, hasher) else None
 
 
 async def identify(
@@ -159,24 +208,39 @@ async def identify(
 ) -> Caller | None:
     """The caller behind a bearer token: an API key or an access token (tickets: `redeem_ticket`).
 
-    A key seen in the last minute is answered from the cache, without touching the database.
+    A key seen in the last minute is answered from the cache, without touching the database; after
+    that the database is read again, but argon2 runs only for a key this process has not verified.
     """
     parts = split_api_key(token)
     if parts is not None:
         cached = key_cache.get(token)
         if cached is not None:
             return cached
-        async with db.session() as session:
-            principal = await session.scalar(select(Principal).where(Principal.key_id == parts[0], Principal.active))
-        if principal is None or not verify_secret(principal.secret_hash, parts[1], hasher):
-            return None
-        caller = caller_of(principal)
-        key_cache.put(token, caller)
-        return caller
+        async with key_cache.one_at_a_time(token):
+            return await _identify_key(db, token, parts, key_cache, hasher)
     claims = read_token(signing_key, token, "access")
     if claims is None:
         return None
     return await _active_caller(db, claims.principal_id)
+
+
+async def _identify_key(
+    db: Database, token: str, parts: tuple[str, str], key_cache: KeyCache, hasher: PasswordHasher
+) -> Caller | None:
+    cached = key_cache.get(token)  # verified while this request waited for the lock
+    if cached is not None:
+        return cached
+    async with db.session() as session:
+        principal = await session.scalar(select(Principal).where(Principal.key_id == parts[0], Principal.active))
+    if principal is None:
+        key_cache.forget(token)
+        return None
+    if principal.secret_hash != key_cache.verified_hash(token):
+        if not await verify_secret_off_loop(principal.secret_hash, parts[1], hasher):
+            return None
+    caller = caller_of(principal)
+    key_cache.put(token, caller, principal.secret_hash)
+    return caller
 
 
 async def redeem_ticket(db: Database, ticket: str, signing_key: str, tickets: TicketBook) -> Caller | None:
