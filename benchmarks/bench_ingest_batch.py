@@ -71,6 +71,7 @@ class BenchServer:
 
     workers: int = 1
     extra_env: dict[str, str] = field(default_factory=dict)
+    register: Path = REGISTRY_CSV  # the registry.csv imported before the server starts
     port: int = field(default_factory=free_port)
     keys: dict[str, str] = field(default_factory=dict)
     database: str = field(default_factory=lambda: f"cb_bench_{uuid.uuid4().hex[:10]}")
@@ -120,7 +121,7 @@ class BenchServer:
             await admin.close()
         try:
             self.cli("migrate")
-            self.cli("registry", "import", str(REGISTRY_CSV))
+            self.cli("registry", "import", str(self.register))
             for source in ("police", "city", "market"):
                 created = self.cli("keys", "create", "--role", "department", "--source", source)
                 self.keys[source] = created.splitlines()[-1]

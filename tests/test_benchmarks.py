@@ -14,6 +14,9 @@ from types import ModuleType
 
 import pytest
 
+from service.matching.uscc import is_valid_uscc
+from service.registry.csv_rows import parse_registry_row
+
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 SCRIPTS = sorted(BENCHMARKS.glob("*.py"))
 MAIN_BLOCK = 'if __name__ == "__main__":'
@@ -92,3 +95,24 @@ def test_alerta_sees_a_resend_as_the_same_alert_and_a_revision_as_a_new_value() 
         hook = peer.prometheus_alert(alert)
         assert (hook["labels"]["instance"], hook["labels"]["alertname"]) == (alert["resource"], alert["event"])
     assert kinds == {"new", "resend", "revision"}
+
+
+@pytest.mark.usefixtures("benchmarks_on_path")
+def test_memory_arguments() -> None:
+    parser = load("bench_worker_memory").build_parser()
+    defaults = parser.parse_args([])
+    assert (defaults.records, defaults.entities, defaults.sample_every, defaults.tracemalloc) == (
+        1_000_000,
+        100_000,
+        100_000,
+        False,
+    )
+    assert parser.parse_args(["--records", "20000", "--tracemalloc"]).records == 20_000
+
+
+@pytest.mark.usefixtures("benchmarks_on_path")
+def test_the_generated_register_is_one_the_importer_takes_whole() -> None:
+    rows = load("bench_worker_memory").register_rows(500, seed=1)
+    parsed = [parse_registry_row(row) for row in rows]  # raises on a row the import would reject
+    assert len({row.entity_id for row in parsed}) == len({row.name for row in parsed}) == 500
+    assert all(row.uscc is not None and is_valid_uscc(row.uscc) for row in parsed)
