@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
+from starlette.types import ASGIApp
 
 from service import ops
 from service.auth.router import router as auth_router
@@ -14,6 +15,7 @@ from service.bootstrap import start_services, stop_services
 from service.dossier.router import router as dossier_router
 from service.exports.router import router as exports_router
 from service.feeds.router import router as feeds_router
+from service.headers import SecurityHeadersMiddleware
 from service.http import BodyLimitMiddleware, InputGuardMiddleware, RequestContextMiddleware, install_error_handlers
 from service.incidents.router import router as incidents_router
 from service.ledger.router import router as ledger_router
@@ -31,6 +33,12 @@ log = logging.getLogger(__name__)
 VERSION = "0.1.0"
 
 
+class CommunityBrainApp(FastAPI):
+    def build_middleware_stack(self) -> ASGIApp:
+        # Outside Starlette's own error middleware, so that a 500 it renders gets the headers too.
+        return SecurityHeadersMiddleware(super().build_middleware_stack())
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     install_redaction()  # secrets never reach a log line, whoever runs the app (uvicorn, tests, the CLI)
@@ -43,7 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await stop_services(app.state.cb)
 
-    app = FastAPI(
+    app = CommunityBrainApp(
         title="Community Brain 社区大脑",
         version=VERSION,
         description="Joint command centre service: register, department feeds, incidents, ledger, live stream.",
