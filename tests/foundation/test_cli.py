@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from tests.support.data import DEMO_DATA
+from tests.support.new_departments import generate
 
 
 def run(args: list[str], data_dir: Path) -> subprocess.CompletedProcess[str]:
@@ -34,3 +35,16 @@ def test_migrate_import_keys_users_and_verify(tmp_path: Path) -> None:
     assert market.stdout.splitlines()[-1].startswith("rows read 1300 = created 1300")
     verified = run(["ledger", "verify"], tmp_path)
     assert verified.returncode == 0 and '"ok": true' in verified.stdout
+
+
+def test_a_department_defined_by_a_file_gets_keys_and_imports(tmp_path: Path) -> None:
+    generate(DEMO_DATA / "registry.csv").write(tmp_path / "samples")
+    assert run(["migrate"], tmp_path).returncode == 0
+    for source in ("fire", "health"):
+        key = run(["keys", "create", "--role", "department", "--source", source], tmp_path)
+        assert key.returncode == 0, key.stderr
+        assert key.stdout.splitlines()[0].endswith(f" for {source}")
+        assert key.stdout.splitlines()[-1].startswith("cbk_")
+    fire = run(["import", "--source", "fire", str(tmp_path / "samples" / "fire.xlsx")], tmp_path)
+    assert fire.returncode == 0, fire.stderr
+    assert fire.stdout.splitlines()[-1].endswith("+ rejected 0")
