@@ -1,6 +1,6 @@
 // The live stream client. A wall runs unattended for weeks, so it never gives up: every
 // silence or close leads to a new ticket and a resume from the last seq it applied.
-import type { Epoch, EventMessage, LiveMessage, SnapshotMessage } from './api/types'
+import type { ChangeMessage, Epoch, LiveMessage, SnapshotMessage } from './api/types'
 
 export type LiveStatus = 'connecting' | 'live' | 'reconnecting' | 'unauthorized'
 
@@ -26,8 +26,8 @@ export type SocketFactory = (url: string) => SocketLike
 export interface LiveClientOptions {
   /** POST /api/v1/auth/ws-ticket; throws CredentialRefused when the credential is refused. */
   fetchTicket: () => Promise<string>
-  /** Receives each snapshot and each event not seen before, in seq order. */
-  onMessage: (message: SnapshotMessage | EventMessage) => void
+  /** Receives each snapshot, and each event or removal not seen before, in seq order. */
+  onMessage: (message: SnapshotMessage | ChangeMessage) => void
   onStatus?: (status: LiveStatus) => void
   /** ws(s)://host — defaults to the page's own host. */
   baseUrl?: string
@@ -245,7 +245,7 @@ export class LiveClient {
       this._seq = message.seq
       this._epoch = message.epoch
       this.options.onMessage(message)
-    } else if (message.type === 'event') {
+    } else if (message.type === 'event' || message.type === 'removed') {
       if (message.seq <= this._seq) return // seen already
       this._seq = message.seq
       this.options.onMessage(message)

@@ -1,6 +1,7 @@
 // The wall's state as pure functions: a snapshot replaces it, each event moves it on.
 // Values in, values out — no timers, no network, no Vue — so the rules are unit-tested.
 import type {
+  ChangeMessage,
   Epoch,
   EventMessage,
   Incident,
@@ -60,8 +61,12 @@ export function applyEvent(state: WallState, message: EventMessage): WallState {
   return applyEvents(state, [message])
 }
 
-/** A burst of events (a resume replays many): one copy of the state, then each in order. */
-export function applyEvents(state: WallState, messages: readonly EventMessage[]): WallState {
+/**
+ * A burst of events (a resume replays many): one copy of the state, then each in order. A
+ * removal (an inspector's incident given to someone else) drops the incident from the list; the
+ * figures are the city's, which a removal does not change.
+ */
+export function applyEvents(state: WallState, messages: readonly ChangeMessage[]): WallState {
   if (!messages.some((m) => m.seq > state.seq)) return state
   const open = new Map(state.open)
   const stats = state.stats ? cloneStats(state.stats) : null
@@ -70,6 +75,10 @@ export function applyEvents(state: WallState, messages: readonly EventMessage[])
   for (const message of messages) {
     if (message.seq <= seq) continue // seen already: no duplicates, no going back
     seq = message.seq
+    if (message.type === 'removed') {
+      open.delete(message.incident_id)
+      continue
+    }
     const after = message.incident
     if (!after) continue
     const before = open.get(after.id) ?? null

@@ -2,7 +2,7 @@
 // now and then, the register's points for the map. Bounded in every direction (weeks unattended).
 import { onBeforeUnmount, onMounted, ref, shallowRef, type Ref, type ShallowRef } from 'vue'
 import { api } from './api/client'
-import type { EventMessage, MapEntity, SnapshotMessage } from './api/types'
+import type { ChangeMessage, MapEntity, SnapshotMessage } from './api/types'
 import { currentCredential } from './auth'
 import { LiveClient, type LiveStatus } from './live'
 import { fetchLiveTicket } from './liveTicket'
@@ -42,7 +42,7 @@ export function useWallFeed(): WallFeed {
   const entities = shallowRef<readonly MapEntity[]>([])
   const glowing = shallowRef<ReadonlyMap<number, number>>(new Map())
 
-  let pending: (SnapshotMessage | EventMessage)[] = []
+  let pending: (SnapshotMessage | ChangeMessage)[] = []
   let flushTimer: ReturnType<typeof setTimeout> | null = null
   let statsTimer: ReturnType<typeof setTimeout> | null = null
   let statsPeriodic: ReturnType<typeof setInterval> | null = null
@@ -71,7 +71,7 @@ export function useWallFeed(): WallFeed {
     const batch = pending
     pending = []
     let next = state.value
-    const events: EventMessage[] = []
+    const events: ChangeMessage[] = []
     const changed: number[] = []
     for (const message of batch) {
       // A snapshot can only come first: onMessage drops what waited before it.
@@ -80,7 +80,7 @@ export function useWallFeed(): WallFeed {
         lastStatsAt = Date.now()
       } else {
         events.push(message)
-        if (message.incident) changed.push(message.incident.id)
+        if (message.type === 'event' && message.incident) changed.push(message.incident.id)
       }
     }
     next = applyEvents(next, events)

@@ -1,4 +1,11 @@
-import type { EventMessage, Incident, LedgerEvent, SnapshotMessage, Stats } from '../src/api/types'
+import type {
+  EventMessage,
+  Incident,
+  LedgerEvent,
+  RemovedMessage,
+  SnapshotMessage,
+  Stats,
+} from '../src/api/types'
 
 export function incident(id: number, overrides: Partial<Incident> = {}): Incident {
   return {
@@ -51,6 +58,10 @@ export function stats(overrides: Partial<Stats> = {}): Stats {
 
 export function snapshot(seq: number, incidents: Incident[], s: Stats = stats(), epoch = 'e1'): SnapshotMessage {
   return { type: 'snapshot', epoch, seq, incidents, stats: s }
+}
+
+export function removed(seq: number, incidentId: number): RemovedMessage {
+  return { type: 'removed', seq, incident_id: incidentId }
 }
 
 export function event(

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import type { EventMessage, SnapshotMessage } from '../src/api/types'
+import type { ChangeMessage, SnapshotMessage } from '../src/api/types'
 import {
   CredentialRefused,
   LiveClient,
@@ -8,7 +8,7 @@ import {
   type LiveStatus,
   type SocketLike,
 } from '../src/live'
-import { event, incident, snapshot } from './fixtures'
+import { event, incident, removed, snapshot } from './fixtures'
 
 class FakeSocket implements SocketLike {
   onopen: ((ev: Event) => void) | null = null
@@ -37,7 +37,7 @@ class FakeSocket implements SocketLike {
 interface Harness {
   client: LiveClient
   sockets: FakeSocket[]
-  received: (SnapshotMessage | EventMessage)[]
+  received: (SnapshotMessage | ChangeMessage)[]
   statuses: LiveStatus[]
   ticket: ReturnType<typeof vi.fn>
   last: () => FakeSocket
@@ -45,7 +45,7 @@ interface Harness {
 
 function harness(fetchTicket?: () => Promise<string>): Harness {
   const sockets: FakeSocket[] = []
-  const received: (SnapshotMessage | EventMessage)[] = []
+  const received: (SnapshotMessage | ChangeMessage)[] = []
   const statuses: LiveStatus[] = []
   let n = 0
   const ticket = vi.fn(fetchTicket ?? (async () => `t${++n}`))
@@ -108,6 +108,29 @@ describe('LiveClient', () => {
     h.last().send({ type: 'ping', seq: 20 })
     expect(h.received.map((m) => m.seq)).toEqual([10, 11])
     expect(h.client.seq).toBe(11) // a ping's head is not what we applied
+    h.client.stop()
+  })
+
+  it('passes removals on in seq order and resumes after them', async () => {
+    const h = harness()
+    h.client.start()
+    await settle()
+    h.last().open()
+    h.last().send(snapshot(10, [incident(1), incident(2)], undefined, 'epochA'))
+    h.last().send(removed(11, 2))
+    h.last().send(removed(11, 2))
+    h.last().send(event(12, 'created', incident(3)))
+    h.last().send(removed(12, 1)) // seen already: a removal never goes back
+    expect(h.received.map((m) => [m.type, m.seq])).toEqual([
+      ['snapshot', 10],
+      ['removed', 11],
+      ['event', 12],
+    ])
+    h.last().send(removed(13, 1))
+    expect(h.client.seq).toBe(13)
+    h.last().serverClose(1012)
+    await vi.advanceTimersByTimeAsync(1000)
+    expect(h.last().query.get('since')).toBe('13')
     h.client.stop()
   })
 

@@ -10,7 +10,7 @@ import {
   liveRows,
   overdueIncidents,
 } from '../src/store'
-import { event, incident, snapshot, stats } from './fixtures'
+import { event, incident, removed, snapshot, stats } from './fixtures'
 
 const baseStats = stats({
   open: 2,
@@ -148,6 +148,35 @@ describe('applyEvents', () => {
     const together = applyEvents(started(), events)
     const oneByOne = events.reduce(applyEvent, started())
     expect(together).toEqual(oneByOne)
+  })
+})
+
+describe('removed (an inspector\'s incident given to someone else)', () => {
+  it('drops the incident, takes the seq, and leaves the city\'s figures alone', () => {
+    const before = started()
+    const state = applyEvents(before, [removed(11, 2)])
+    expect(state.seq).toBe(11)
+    expect([...state.open.keys()]).toEqual([1])
+    expect(state.stats).toEqual(before.stats)
+    expect(before.open.has(2)).toBe(true) // the previous state is untouched
+  })
+
+  it('is skipped when seen already, and an incident assigned back returns with its event', () => {
+    const state = applyEvents(started(), [
+      removed(11, 2),
+      removed(11, 2),
+      removed(9, 1), // at or below the seq: seen already
+      event(12, 'assigned', incident(2, { status: 'dispatched', assignee: 'zhang' })),
+    ])
+    expect(state.seq).toBe(12)
+    expect([...state.open.keys()].sort()).toEqual([1, 2])
+    expect(state.open.get(2)?.assignee).toBe('zhang')
+  })
+
+  it('of an incident not in the list changes nothing but the seq', () => {
+    const state = applyEvents(started(), [removed(11, 99)])
+    expect(state.seq).toBe(11)
+    expect(state.open.size).toBe(2)
   })
 })
 

@@ -103,9 +103,22 @@ export interface EventMessage {
   incident: Incident | null
 }
 
+/**
+ * On an inspector's stream only: incident `incident_id` was given to someone else by the event
+ * at `seq` (which is not sent to them). Drop it; `seq` counts as applied, as for an event.
+ */
+export interface RemovedMessage {
+  type: 'removed'
+  seq: number
+  incident_id: number
+}
+
 export interface PingMessage {
   type: 'ping'
   seq: number
 }
 
-export type LiveMessage = SnapshotMessage | EventMessage | PingMessage
+/** What moves a client's state on after its snapshot, one seq each. */
+export type ChangeMessage = EventMessage | RemovedMessage
+
+export type LiveMessage = SnapshotMessage | EventMessage | RemovedMessage | PingMessage
