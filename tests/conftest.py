@@ -19,7 +19,7 @@ from tests.support.data import DEMO_DATA, SAMPLES
 from tests.support.databases import (
     create_postgres_database,
     drop_postgres_database,
-    drop_template,
+    drop_templates,
     sqlite_database,
 )
 
@@ -27,9 +27,9 @@ PASSWORD = "correct-horse-battery"
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _drop_postgres_template() -> Iterator[None]:
+def _drop_database_templates() -> Iterator[None]:
     yield
-    asyncio.run(drop_template())
+    asyncio.run(drop_templates())
 
 
 @pytest.fixture(scope="session")
@@ -40,11 +40,13 @@ def samples() -> Path:
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """A fresh database at the newest migration, on SQLite and on PostgreSQL."""
+    """A fresh database at the newest migration, on SQLite and on PostgreSQL: a copy of a template
+    migrated once per session (with the sample register in it when the test uses ``registry``)."""
+    register = "registry" in request.fixturenames
     if request.param == "sqlite":
-        yield await sqlite_database(tmp_path)
+        yield await sqlite_database(tmp_path, register=register)
         return
-    name, url = await create_postgres_database()
+    name, url = await create_postgres_database(register=register)
     try:
         yield url
     finally:
@@ -134,9 +136,10 @@ async def principals(state: AppState, client: httpx.AsyncClient) -> Principals:
 
 
 @pytest.fixture
-async def registry(state: AppState) -> None:
-    """The 850-entity sample register, loaded through the importer."""
-    from service.registry.importer import import_registry_file
+def registry(state: AppState) -> None:
+    """The 850-entity sample register (service/demo/data/registry.csv), imported through the importer.
 
-    await import_registry_file(state.db, (DEMO_DATA / "registry.csv").read_bytes(), "registry.csv")
-    await state.resolver.refresh_now(state.db)
+    It is already in the database: ``database_url`` copies a template it was imported into once per
+    session, and the app indexes the register when it starts.
+    """
+    assert len(state.resolver.index) > 0, "the database was not copied from the template with the register"

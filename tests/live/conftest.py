@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -17,6 +16,7 @@ from redis.exceptions import RedisError
 
 from service.live.broker import Broker, MemoryBroker, RedisBroker
 from tests.live.support import RedisServer, migrate
+from tests.support.databases import copy_sqlite
 
 REDIS_URL = os.environ.get("CB_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 POSTGRES_URL = os.environ.get("CB_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432")
@@ -36,9 +36,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
     """A freshly migrated database of its own (a copy of one migrated template; each copy gets a new epoch)."""
     path = tmp_path / "live.db"
-    shutil.copy(sqlite_template, path)
-    with sqlite3.connect(path) as connection:
-        connection.execute("UPDATE ledger_head SET epoch = ?", (uuid.uuid4().hex,))
+    copy_sqlite(sqlite_template, path)
     return f"sqlite+aiosqlite:///{path}"
 
 
@@ -124,5 +122,3 @@ async def broker(request: pytest.FixtureRequest, channel: str) -> AsyncIterator[
         yield instance
     finally:
         await instance.stop()
-
-
