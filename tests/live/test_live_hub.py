@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from service.db.database import Database
 from service.ledger.service import LedgerPosition, events_after, start_new_epoch
-from service.live.broker import MemoryBroker
+from service.live.broker import MemoryBroker, Subscription
 from service.live.client import EndReason, LiveClient
 from service.live.filters import LiveFilter
 from service.live.hub import FRAME_HEADER, FRAME_MAX_BYTES, Hub, frames
@@ -24,7 +24,7 @@ from service.live.stream import stream_to_client
 from service.metrics import Metrics
 from service.settings import Settings
 from service.state import AppState
-from tests.live.liveapp import change_status, open_incidents, start_state, stop_state, write_incidents
+from tests.live.liveapp import change_status, open_incidents, running_state, start_state, stop_state, write_incidents
 from tests.live.support import wait_until
 
 
@@ -44,9 +44,12 @@ def _message(seq: int) -> LiveMessage:
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.integers(1, 40).flatmap(
-    lambda n: st.lists(st.integers(1, n), min_size=0, max_size=3 * n).map(lambda extra: (n, extra))
-), st.randoms())
+@given(
+    st.integers(1, 40).flatmap(
+        lambda n: st.lists(st.integers(1, n), min_size=0, max_size=3 * n).map(lambda extra: (n, extra))
+    ),
+    st.randoms(),
+)
 def test_any_arrival_order_with_duplicates_delivers_each_seq_once_in_order(
     case: tuple[int, list[int]], rng: random.Random
 ) -> None:
@@ -55,9 +58,13 @@ def test_any_arrival_order_with_duplicates_delivers_each_seq_once_in_order(
     rng.shuffle(arrivals)
 
     async def scenario() -> list[int]:
-        hub = Hub(db=Database("sqlite+aiosqlite:///:memory:"), broker=MemoryBroker(),
-                  position=LedgerPosition(0, "0" * 64, "E"), settings=Settings(ws_client_queue=1000),
-                  metrics=Metrics())
+        hub = Hub(
+            db=Database("sqlite+aiosqlite:///:memory:"),
+            broker=MemoryBroker(),
+            position=LedgerPosition(0, "0" * 64, "E"),
+            settings=Settings(ws_client_queue=1000),
+            metrics=Metrics(),
+        )
         client = hub.register(LiveFilter())
         delivered_so_far: list[int] = []
         for seq in arrivals:
@@ -112,14 +119,56 @@ async def queued_seqs(client: LiveClient, count: int, within: float = 5.0) -> li
     return seqs
 
 
-async def test_own_commits_reach_clients_once_though_the_broker_echoes_them(worker: AppState) -> None:
+def gap_fills(state: AppState) -> float | None:
+    return state.metrics.registry.get_sample_value("cb_live_gap_fills_total")
+
+
+async def seqs_published(subscription: Subscription, count: int, within: float = 5.0) -> list[int]:
+    """The seqs of the next ``count`` events on the broker, in the order it carries them."""
+    seqs: list[int] = []
+    async with asyncio.timeout(within):
+        while len(seqs) < count:
+            frame = await subscription.get()
+            seqs += [seq for line in frame.split(b"\n") if (seq := seq_of_event_bytes(line)) is not None]
+    return seqs
+
+
+async def commit_unheard(db: Database) -> LiveMessage:
+    """One event committed by 'another worker' whose broker message this hub never got."""
+    [seq] = await write_incidents(db, 1)
+    async with db.session() as session:
+        [event] = await events_after(session, seq - 1, 1)
+    return LiveMessage.from_event(event)
+
+
+async def test_own_commits_reach_clients_once_though_the_broker_echoes_them(
+    live_settings: Settings, other_worker_db: Database
+) -> None:
+    # No ledger watch here (an hour between polls): the last event below can only come through the broker.
+    async with running_state(live_settings.model_copy(update={"live_poll_interval_s": 3600})) as worker:
+        hub = hub_of(worker)
+        client = hub.register(LiveFilter())
+        async with hub.broker.subscribe() as broker_messages:
+            seqs = await write_incidents(worker.db, 5) + await write_incidents(worker.db, 10, per_transaction=5)
+            assert await queued_seqs(client, 15) == seqs == list(range(1, 16))
+            # Every echo is now in the hub's broker queue too, ahead of anything published from here on.
+            assert await seqs_published(broker_messages, 15) == seqs
+        later = await commit_unheard(other_worker_db)
+        await hub.broker.publish_many(frames([(broker_prefix(hub.epoch), later.wire)]))
+        # It arrives after the hub has read every echo: had it passed one on, that would come first.
+        assert await queued_seqs(client, 1) == [16]
+        assert gap_fills(worker) == 0
+
+
+async def test_ledger_polls_do_not_deliver_own_commits_again(worker: AppState, other_worker_db: Database) -> None:
     hub = hub_of(worker)
     client = hub.register(LiveFilter())
-    seqs = await write_incidents(worker.db, 5) + await write_incidents(worker.db, 10, per_transaction=5)
-    assert await queued_seqs(client, 15) == seqs == list(range(1, 16))
-    await asyncio.sleep(0.3)  # echoes and ledger polls come and go
-    assert [item for item in drain(client) if not isinstance(item, dict)] == []
-    assert worker.metrics.live_gap_fills._value.get() == 0
+    assert await write_incidents(worker.db, 3) == [1, 2, 3]
+    assert await queued_seqs(client, 3) == [1, 2, 3]
+    await commit_unheard(other_worker_db)
+    # Only a poll of the ledger, later than every commit above, can bring this one.
+    assert await queued_seqs(client, 1) == [4]
+    assert gap_fills(worker) == 1
 
 
 async def test_a_gap_is_filled_from_the_ledger_before_later_events_go_out(
@@ -132,7 +181,7 @@ async def test_a_gap_is_filled_from_the_ledger_before_later_events_go_out(
         third = (await events_after(session, 2, 1))[0]
     hub.offer(LiveMessage.from_event(third))  # seq 3 arrives first
     assert await queued_seqs(client, 3) == [1, 2, 3]
-    assert worker.metrics.live_gap_fills._value.get() == 2
+    assert gap_fills(worker) == 2
 
 
 async def test_with_no_broker_message_at_all_the_ledger_watch_delivers(
@@ -168,7 +217,7 @@ async def test_a_slow_client_is_dropped_without_holding_up_the_others(worker: Ap
     assert slow.ended.done() and slow.ended.result() is EndReason.SLOW
     assert slow.queue.empty()  # released at once
     assert hub.client_count == 1
-    assert worker.metrics.ws_closed_slow._value.get() == 1
+    assert worker.metrics.registry.get_sample_value("cb_ws_closed_slow_total") == 1
 
 
 async def test_idle_clients_get_pings_carrying_the_head(worker: AppState) -> None:
@@ -285,12 +334,15 @@ async def test_clients_joining_together_share_one_snapshot_read(worker: AppState
 async def test_broker_messages_of_another_ledger_history_are_ignored(worker: AppState) -> None:
     hub = hub_of(worker)
     client = hub.register(LiveFilter())
-    text = encode_event(1, {"seq": 1}, None)
-    await hub.broker.publish(b"another-epoch\n" + text.encode())
-    await asyncio.sleep(0.05)
-    assert drain(client) == []
-    await hub.broker.publish(broker_prefix(hub.epoch) + text.encode())
-    assert await queued_seqs(client, 1) == [1]
+    theirs = encode_event(1, {"seq": 1, "history": "another"}, None)
+    ours = encode_event(1, {"seq": 1}, None)
+    await hub.broker.publish(b"another-epoch\n" + theirs.encode())
+    await hub.broker.publish(broker_prefix(hub.epoch) + ours.encode())
+    # The broker keeps order: had the first message been taken for this history's seq 1, it would come first.
+    async with asyncio.timeout(5):
+        while not isinstance(item := await client.queue.get(), LiveMessage):
+            pass  # a ping
+    assert item.text == ours
 
 
 async def test_one_broker_message_carries_a_commit_s_events_a_line_each(worker: AppState) -> None:
