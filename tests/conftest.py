@@ -15,7 +15,7 @@ from service.auth import service as auth_service
 from service.main import create_app
 from service.settings import Settings
 from service.state import AppState
-from tests.support.data import DEMO_DATA, SAMPLES
+from tests.support.data import SAMPLES
 from tests.support.databases import (
     create_postgres_database,
     drop_postgres_database,

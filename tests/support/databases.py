@@ -21,8 +21,9 @@ import asyncpg
 from service.db.database import Database
 from service.db.migrate import upgrade_async
 from service.registry.importer import import_registry_file
+from tests.support.data import DEMO_DATA
 
-REGISTER_CSV = Path(__file__).resolve().parents[2] / "service" / "demo" / "data" / "registry.csv"
+REGISTER_CSV = DEMO_DATA / "registry.csv"
 POSTGRES_ADMIN_DSN = os.environ.get("CB_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 # Templates per pytest process, so concurrent test runs on one server do not drop each other's.
 TEMPLATE = f"cb_test_template_{os.getpid()}"
