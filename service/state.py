@@ -20,7 +20,7 @@ from service.settings import Settings
 
 if TYPE_CHECKING:
     from service.feeds.adapters import AdapterRegistry
-    from service.feeds.ingest import IngestPipeline
+    from service.feeds.pipeline import IngestPipeline
     from service.feeds.resolver import EntityResolver
     from service.incidents.placement import PlacementRules
     from service.live.hub import Hub

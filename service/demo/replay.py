@@ -12,7 +12,7 @@ from sqlalchemy import select
 from service.auth.models import Principal
 from service.auth.service import Caller
 from service.errors import Conflict
-from service.feeds.ingest import parse_items
+from service.feeds.parse import parse_items
 from service.incidents import lifecycle, workflow
 from service.incidents.models import Incident
 from service.kit.clock import utcnow
@@ -46,7 +46,7 @@ async def replay_forever(state: AppState, pace: float) -> None:
             try:
                 item = retimed(sample, utcnow(), suffix)
                 _, accepted = parse_items(state.adapters, sample.source, [(0, item)])
-                await state.ingest.submit(f"department:{sample.source}", accepted)
+                await state.ingest.submit(f"department:{sample.source}", [a.record for a in accepted])
                 if n % 3 == 0:
                     await centre.take_turn()
             except Exception:  # the demo must go on after a database hiccup

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from service.auth import service as auth_service
 from service.auth.models import Principal
 from service.db.database import UnitOfWork
-from service.feeds.ingest import parse_items
+from service.feeds.parse import parse_items
 from service.incidents import lifecycle
 from service.incidents.models import Incident
 from service.incidents.projection import record_change
@@ -81,7 +81,7 @@ async def preload_history(state: AppState) -> None:
     for source, items in by_source.items():
         for start in range(0, len(items), 1000):
             _, accepted = parse_items(state.adapters, source, items[start : start + 1000])
-            await state.ingest.submit(f"department:{source}", accepted)
+            await state.ingest.submit(f"department:{source}", [a.record for a in accepted])
     await work_through_history(state, now)
 
 

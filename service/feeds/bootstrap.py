@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from service.feeds.adapters import AdapterRegistry
 from service.feeds.definitions import DefinitionAdapter, shipped_definitions
-from service.feeds.ingest import IngestPipeline
+from service.feeds.pipeline import IngestPipeline
 from service.feeds.resolver import EntityResolver
 from service.incidents.merging import MergeSettings
 from service.incidents.placement import PlacementRules

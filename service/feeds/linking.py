@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from service.db.database import UnitOfWork
 from service.errors import NotFound
-from service.incidents.models import Incident
-from service.incidents.placement import PlacementRules, Placer
+from service.incidents.placement import PlacementPass, PlacementRules, Report
 from service.ledger.service import lock_ledger
 from service.records.models import SourceRecord
 from service.registry.models import Entity
@@ -26,9 +25,14 @@ async def link_record_to_entity(
         entity = await learn_alias(session, entity.id, record.name)
     record.entity_id, record.match_method, record.match_score = entity.id, "operator", 1.0
     if record.is_problem:
-        current = await session.get(Incident, record.incident_id) if record.incident_id else None
-        await Placer(uow, rules, actor).relocate(
-            record, entity, current, change="entity_linked", reason="record linked to the entity by an operator"
-        )
+        placement = PlacementPass(uow, rules)
+        current = [record.incident_id] if record.incident_id is not None else []
+        await placement.load([record], current)
+        if current:
+            reason = "record linked to the entity by an operator"
+            await placement.relocate(Report(record, actor, entity), current[0], change="entity_linked", reason=reason)
+        else:
+            await placement.place(Report(record, actor, entity))
+        await placement.write()
     await session.flush()
     return record, entity

@@ -12,8 +12,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.errors import BadRequest, NotFound, PayloadTooLarge, Unprocessable, UnsupportedMediaType
-from service.feeds.ingest import ItemResult, parse_in_slices
+from service.feeds.parse import Accepted, ItemResult, parse_in_slices
 from service.feeds.schemas import IngestReport, IngestSummary, ItemResultOut
+from service.feeds.store import Stored
 from service.formats.files import PREFERRED_SHEETS, FileFormatError, read_rows
 from service.records.models import SourceRecord
 from service.state import AppState
@@ -86,7 +87,8 @@ async def ingest_push(state: AppState, source: str, actor: str, payload: Any) ->
     if not items:
         raise Unprocessable("the array is empty", [{"field": "body", "reason": "no records"}])
     results, accepted = await parse_in_slices(state.adapters, source, list(enumerate(items)))
-    await state.ingest.submit(actor, accepted)
+    results += _stored(accepted, await state.ingest.submit(actor, [a.record for a in accepted]))
+    results.sort(key=lambda r: r.position)
     _count(state, source, results)
     return report(results, by_line=False)
 
@@ -112,12 +114,20 @@ async def ingest_file(
     results, accepted = await parse_in_slices(state.adapters, source, list(rows))
     for problem in rows.malformed_rows:
         results.append(ItemResult(problem.line_number, None, errors=[{"field": "(row)", "reason": problem.reason}]))
-    results.sort(key=lambda r: r.position)
     for chunk_start in range(0, len(accepted), state.settings.max_batch_items):
-        await state.ingest.submit(actor, accepted[chunk_start : chunk_start + state.settings.max_batch_items])
+        chunk = accepted[chunk_start : chunk_start + state.settings.max_batch_items]
+        results += _stored(chunk, await state.ingest.submit(actor, [a.record for a in chunk]))
+    results.sort(key=lambda r: r.position)
     _count(state, source, results)
     notes = [f"{len(rows.blank_lines)} blank line(s) skipped: {rows.blank_lines[:20]}"] if rows.blank_lines else []
     return report(results, by_line=True, notes=notes)
+
+
+def _stored(accepted: Sequence[Accepted], outcomes: Sequence[Stored]) -> list[ItemResult]:
+    return [
+        ItemResult(a.position, a.record.source_record_id, o.status, o.record_id, o.entity_id, o.incident_id)
+        for a, o in zip(accepted, outcomes, strict=True)
+    ]
 
 
 def _count(state: AppState, source: str, results: Sequence[ItemResult]) -> None:

@@ -52,7 +52,7 @@ class Incident(Base):
 class IncidentRow:
     """An incident's columns as plain fields: one placement opens in this transaction, or one it read
     to join. Placement opens and joins hundreds per batch; mapped objects and the unit of work's
-    flush cost more than the placing itself. Placement writes these rows itself (Placer._write)."""
+    flush cost more than the placing itself. Placement writes these rows itself (PlacementPass.write)."""
 
     id: int
     entity_id: str | None

@@ -18,7 +18,7 @@ from service.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, Unpro
 from service.incidents import lifecycle
 from service.incidents.models import Attachment, Incident, IncidentNote
 from service.incidents.photos import download_name, photo_kind
-from service.incidents.placement import PlacementRules, Placer
+from service.incidents.placement import PlacementPass, PlacementRules
 from service.incidents.projection import incident_as_dict, record_change
 from service.kit.clock import utcnow
 from service.kit.personal import mask_phone_numbers
@@ -218,7 +218,12 @@ async def merge_incidents(
                 f"incident {incident.id} is {incident.status}; only open incidents merge",
                 [{"field": "into" if incident is target else "id", "reason": "not open"}],
             )
-    await Placer(uow, rules, caller.actor).merge(source, target, reason=f"merged by {caller.name}")
+    placement = PlacementPass(uow, rules)
+    await placement.load((), [source.id, target.id])
+    await placement.merge(source.id, target.id, caller.actor, reason=f"merged by {caller.name}")
+    await placement.write()
+    await uow.session.refresh(source)  # placement wrote both rows itself
+    await uow.session.refresh(target)
     return target
 
 

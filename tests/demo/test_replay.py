@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from service.demo.replay import DemoCommandCentre
 from service.demo.samples import load_samples, retimed
 from service.demo.setup import DEMO_INSPECTORS, DEMO_OPERATOR, RECENT_QUIET_HOURS, prepare_demo, work_through_history
-from service.feeds.ingest import parse_items
+from service.feeds.parse import parse_items
 from service.incidents import lifecycle
 from service.incidents.models import Incident
 from service.kit.clock import utcnow
@@ -31,7 +31,7 @@ async def _report(state: AppState, ages: list[timedelta]) -> None:
     pairs = zip(police[: len(ages)], ages, strict=True)
     items = [(i, retimed(sample, now - age, f"-T{i}")) for i, (sample, age) in enumerate(pairs)]
     _, accepted = parse_items(state.adapters, "police", items)
-    await state.ingest.submit("department:police", accepted)
+    await state.ingest.submit("department:police", [a.record for a in accepted])
 
 
 async def _statuses(state: AppState) -> Counter[str]:

@@ -10,7 +10,9 @@ import httpx
 import pytest
 
 from service.errors import ServiceUnavailable
-from service.feeds.ingest import IngestPipeline, ItemResult, parse_items
+from service.feeds.parse import parse_items
+from service.feeds.pipeline import IngestPipeline
+from service.feeds.store import Stored
 from service.state import AppState
 from tests.conftest import Principals
 from tests.feeds_api.conftest import XIAOZHU, XINYUAN, at, city_case, incident, police_call, push_ok
@@ -18,24 +20,22 @@ from tests.feeds_api.conftest import XIAOZHU, XINYUAN, at, city_case, incident, 
 pytestmark = pytest.mark.usefixtures("registry", "ledger_checked")
 
 
-async def submit_together(state: AppState, pushes: list[tuple[str, dict[str, Any]]]) -> list[ItemResult]:
+async def submit_together(state: AppState, pushes: list[tuple[str, dict[str, Any]]]) -> list[Stored]:
     """Queue every push before the writer starts, so they all land in its first group."""
     pipeline = IngestPipeline(state.db, state.resolver, state.placement_rules)
-    results: list[ItemResult] = []
     waiting = []
     for source, item in pushes:
-        parsed, accepted = parse_items(state.adapters, source, [(0, item)])
-        results.extend(parsed)
-        waiting.append(asyncio.create_task(pipeline.submit(f"department:{source}", accepted)))
+        _, accepted = parse_items(state.adapters, source, [(0, item)])
+        waiting.append(asyncio.create_task(pipeline.submit(f"department:{source}", [a.record for a in accepted])))
         # Queued in this order, before the writer starts (there is no event to wait on).
         while pipeline._queue.qsize() < len(waiting):  # noqa: ASYNC110
             await asyncio.sleep(0.005)
     pipeline.start()
     try:
-        await asyncio.gather(*waiting)
+        outcomes = await asyncio.gather(*waiting)
     finally:
         await pipeline.stop()
-    return results
+    return [stored for [stored] in outcomes]
 
 
 async def test_one_group_of_several_requests_and_sources(
@@ -58,14 +58,8 @@ async def test_one_group_of_several_requests_and_sources(
             ("city", city_case("G1", at(4), shop=name, address=address)),  # the police's id, another record
         ],
     )
-    assert [(r.source_record_id, r.status) for r in results] == [
-        ("G1", "created"),
-        ("G2", "created"),
-        ("G3", "created"),
-        ("G1", "unchanged"),
-        ("G4", "created"),
-        ("G1", "created"),
-    ]
+    assert [r.status for r in results] == ["created", "created", "created", "unchanged", "created", "created"]
+    assert results[3].record_id == results[0].record_id
     assert results[5].record_id != results[0].record_id
     assert results[0].entity_id == entity_id and results[4].entity_id == XIAOZHU[0]
     fire = results[0].incident_id
@@ -102,9 +96,9 @@ class GroupSizes(IngestPipeline):
 
     groups: list[int]
 
-    async def _write(self, jobs: list[Any]) -> None:
+    async def _write(self, jobs: list[Any]) -> list[list[Stored]]:
         self.groups.append(len(jobs))
-        await super()._write(jobs)
+        return await super()._write(jobs)
 
 
 async def test_requests_arriving_while_a_group_forms_join_it(state: AppState) -> None:
@@ -118,7 +112,7 @@ async def test_requests_arriving_while_a_group_forms_join_it(state: AppState) ->
             await asyncio.sleep(0)
         item = police_call(f"A{number}", at(number), name=XIAOZHU[1], address=XIAOZHU[2])
         _, accepted = parse_items(state.adapters, "police", [(0, item)])
-        await pipeline.submit("department:police", accepted)
+        await pipeline.submit("department:police", [a.record for a in accepted])
 
     try:
         await asyncio.gather(*(push(number) for number in range(12)))
@@ -134,9 +128,10 @@ class StuckWriter(IngestPipeline):
 
     writing: asyncio.Event
 
-    async def _write(self, jobs: list[Any]) -> None:
+    async def _write(self, jobs: list[Any]) -> list[list[Stored]]:
         self.writing.set()
         await asyncio.Event().wait()
+        raise AssertionError("never reached")
 
 
 async def test_stopping_answers_every_request_still_waiting(state: AppState) -> None:
@@ -147,7 +142,7 @@ async def test_stopping_answers_every_request_still_waiting(state: AppState) -> 
     async def push(number: int) -> None:
         item = police_call(f"S{number}", at(number), name=XIAOZHU[1], address=XIAOZHU[2])
         _, accepted = parse_items(state.adapters, "police", [(0, item)])
-        await pipeline.submit("department:police", accepted)
+        await pipeline.submit("department:police", [a.record for a in accepted])
 
     being_written = asyncio.create_task(push(0))
     await asyncio.wait_for(pipeline.writing.wait(), timeout=5)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from service.feeds.ingest import NewRecord
+from service.feeds.store import NewRecord
 from service.incidents.models import Incident, IncidentRow
 from service.records.models import SourceRecord
 

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from sqlalchemy import select, text
 
-from service.feeds import ingest
+from service.feeds import parse
 from service.incidents import workflow
 from service.kit.canonical import canonical_json, sha256_hex
 from service.ledger.models import LedgerEvent
@@ -69,7 +69,7 @@ async def store_as_an_older_release(
     )
     assert clean.status_code == 200, clean.text
     with monkeypatch.context() as patched:
-        patched.setattr(ingest, "mask_personal_data", lambda record, id_field: record)
+        patched.setattr(parse, "mask_personal_data", lambda record, id_field: record)
         calls = [
             police_call("OLD-1", afdz="临汾路46号 电话１３９００１３９０００", bjnr="报警人回电 139/0013/9000"),
             police_call("OLD-2", afdz="闻喜路251号", bjnr="联系(021)65432100"),
