@@ -202,8 +202,9 @@ async def store_records(uow: UnitOfWork, items: Sequence[ParsedRecord], rules: P
 
 
 def _place(record: SourceRecord | NewRecord) -> tuple[object, ...]:
-    """What decides where a report goes."""
-    return (record.entity_id, record.category, record.occurred_at)
+    """What decides where a report goes: its entity, category and time, and its place when it has no entity."""
+    where = (record.lat, record.lng) if record.entity_id is None else None
+    return (record.entity_id, record.category, record.occurred_at, where)
 
 
 def _followed(placement: PlacementPass, incident_id: int) -> int:
