@@ -20,8 +20,9 @@ from service.db.database import Database
 from service.db.migrate import upgrade
 from service.demo.setup import prepare_demo
 from service.errors import AppError
-from service.feeds.definitions import DefinitionError, load_definition
+from service.feeds.definitions import DefinitionError, load_definition, parse_definition
 from service.feeds.definitions.check import check_sample, read_sample, register_from_file, render_check
+from service.feeds.definitions.store import install_definition, restore_definition
 from service.feeds.resolver import entity_ref
 from service.feeds.service import ingest_file
 from service.formats.files import FileFormatError
@@ -253,6 +254,42 @@ def cmd_feeds_check(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_feeds_add(settings: Settings, args: argparse.Namespace) -> int:
+    """Install a definition (or its next version); running workers read by it within a second."""
+    path = Path(args.definition)
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        print(f"{path}: not UTF-8 (byte {exc.start}); save the definition as UTF-8", file=sys.stderr)
+        return 2
+    try:
+        parse_definition(text, str(path))
+    except DefinitionError as exc:
+        print(exc.report(), file=sys.stderr)
+        return 2
+
+    async def work(state: AppState) -> int:
+        async with state.db.transaction() as uow:
+            installed = await install_definition(uow, text, "cli", state.adapters)
+        d = installed.definition
+        print(f"installed {d.source} ({d.name}, {d.label}) as version {installed.row.version}")
+        return 0
+
+    return _run(settings, work)
+
+
+def cmd_feeds_restore(settings: Settings, args: argparse.Namespace) -> int:
+    """Bring back an earlier version of a source's definition, as its next version."""
+
+    async def work(state: AppState) -> int:
+        async with state.db.transaction() as uow:
+            installed = await restore_definition(uow, args.source, args.version, "cli", state.adapters)
+        print(f"restored {args.source} version {args.version} as version {installed.row.version}")
+        return 0
+
+    return _run(settings, work)
+
+
 async def _stored_register(settings: Settings) -> list[EntityRef] | None:
     """The register as the matcher sees it, read only; None when there is no database with one."""
     if settings.is_sqlite and not (settings.data_dir / "community-brain.db").exists() and not settings.database_url:
@@ -344,6 +381,13 @@ def build_parser() -> argparse.ArgumentParser:
     feeds_check.set_defaults(handler=cmd_feeds_check)
     feeds_check.add_argument("definition", help="the definition (TOML)")
     feeds_check.add_argument("sample", help="a sample: JSON (array, object or lines), CSV or XLSX")
+    feeds_add = feeds.add_parser("add", help="install a definition, or the next version of one (a ledger event)")
+    feeds_add.set_defaults(handler=cmd_feeds_add)
+    feeds_add.add_argument("definition", help="the definition (TOML)")
+    feeds_restore = feeds.add_parser("restore", help="bring back an earlier version of a source's definition")
+    feeds_restore.set_defaults(handler=cmd_feeds_restore)
+    feeds_restore.add_argument("source")
+    feeds_restore.add_argument("version", type=int)
     feeds_check.add_argument("--registry", help="a register CSV to link against (default: the database's register)")
 
     watch = add("watch", cmd_watch, "print the live stream (reference client; reconnects with since)")

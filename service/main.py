@@ -14,6 +14,7 @@ from service.auth.router import router as auth_router
 from service.bootstrap import start_services, stop_services
 from service.dossier.router import router as dossier_router
 from service.exports.router import router as exports_router
+from service.feeds.definitions.router import router as definitions_router
 from service.feeds.router import router as feeds_router
 from service.headers import SecurityHeadersMiddleware
 from service.http import BodyLimitMiddleware, InputGuardMiddleware, RequestContextMiddleware, install_error_handlers
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         auth_router,
         registry_router,
         dossier_router,
+        definitions_router,
         feeds_router,
         incidents_router,
         ledger_router,

@@ -20,6 +20,7 @@ from service.settings import Settings
 
 if TYPE_CHECKING:
     from service.feeds.adapters import AdapterRegistry
+    from service.feeds.definitions.store import DefinitionCatalog
     from service.feeds.pipeline import IngestPipeline
     from service.feeds.resolver import EntityResolver
     from service.incidents.placement import PlacementRules
@@ -38,6 +39,7 @@ class AppState:
     metrics: Metrics = field(default_factory=Metrics)
     hub: Hub | None = None
     adapters: AdapterRegistry = field(init=False)
+    definitions: DefinitionCatalog = field(init=False)  # keeps adapters in step with stored definitions
     resolver: EntityResolver = field(init=False)
     ingest: IngestPipeline = field(init=False)
     placement_rules: PlacementRules = field(init=False)

@@ -2,6 +2,7 @@
 
 from service.auth.models import Principal
 from service.db.base import Base
+from service.feeds.definitions.models import FeedDefinitionVersion
 from service.incidents.models import Attachment, Incident, IncidentNote
 from service.ledger.models import AppMeta, LedgerEvent, LedgerHead
 from service.records.models import SourceRecord, SourceRecordRevision
@@ -14,6 +15,7 @@ __all__ = [
     "Base",
     "DeliveryAttempt",
     "Entity",
+    "FeedDefinitionVersion",
     "Incident",
     "IncidentNote",
     "LedgerEvent",

@@ -86,6 +86,8 @@ async def create_user(body: UserIn, state: StateDep, _admin: AdminDep) -> UserOu
 
 @router.post("/keys", response_model=KeyOut, status_code=201)
 async def create_key(body: KeyIn, state: StateDep, _admin: AdminDep) -> KeyOut:
+    if body.role == "department":
+        await state.definitions.refresh_sources()  # a department installed a moment ago, perhaps on another worker
     async with state.db.transaction() as uow:
         principal, key = await service.create_key(
             uow.session, body.role, body.source, body.label, set(state.adapters.known_sources()), state.hasher

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from service.feeds.adapters import AdapterRegistry
 from service.feeds.definitions import DefinitionAdapter, shipped_definitions
+from service.feeds.definitions.store import DefinitionCatalog
 from service.feeds.pipeline import IngestPipeline
 from service.feeds.resolver import EntityResolver
 from service.incidents.merging import MergeSettings
@@ -17,6 +18,8 @@ async def start_feeds(state: AppState) -> None:
     state.adapters = AdapterRegistry(
         settings.extra_adapters, definitions=[DefinitionAdapter(d) for d in shipped_definitions()]
     )
+    state.definitions = DefinitionCatalog(state.db, state.adapters)
+    await state.definitions.refresh(force=True)
     state.placement_rules = PlacementRules(
         merge=MergeSettings(window=timedelta(hours=settings.merge_window_hours), distance_m=settings.merge_distance_m),
         sla=parse_sla_rules(settings.sla_rules) if settings.sla_rules else dict(DEFAULT_SLA_RULES),

@@ -51,11 +51,16 @@ PUSH_BODY_SCHEMA = {
 }
 
 
-def _check_source(state: AppState, caller: Caller, source: str, operators_too: bool) -> None:
+async def _check_source(state: AppState, caller: Caller, source: str, operators_too: bool) -> None:
+    await state.definitions.refresh()  # a definition changed on another worker (at most once a second)
     try:
         state.adapters.get(source)
-    except UnknownSourceError as exc:
-        raise NotFound(str(exc)) from None
+    except UnknownSourceError:
+        await state.definitions.refresh(force=True)  # installed a moment ago, perhaps on another worker
+        try:
+            state.adapters.get(source)
+        except UnknownSourceError as exc:
+            raise NotFound(str(exc)) from None
     if caller.role == "department" and caller.source == source:
         return
     if operators_too and caller.role in ("operator", "admin"):
@@ -68,7 +73,7 @@ async def push_records(
     source: SourcePath, request: Request, response: Response, state: StateDep, caller: CallerDep
 ) -> IngestReport:
     """One record, or an array of up to 1,000, in the source's native format; a result for each."""
-    _check_source(state, caller, source, operators_too=False)
+    await _check_source(state, caller, source, operators_too=False)
     limits = state.rate_limits
     await limits.hit(limits.ingest_per_ip, "ingest-ip", client_ip(request))
     payload = service.decode_json_body(await request.body(), request.headers.get("content-type"))
@@ -88,7 +93,7 @@ async def upload_file(
     source: SourcePath, file: UploadFile, request: Request, state: StateDep, caller: CallerDep
 ) -> IngestReport:
     """A native export (CSV in GBK or UTF-8, or XLSX); a result for every row, with its line number."""
-    _check_source(state, caller, source, operators_too=True)
+    await _check_source(state, caller, source, operators_too=True)
     limits = state.rate_limits
     await limits.hit(limits.ingest_per_ip, "ingest-ip", client_ip(request))
     await limits.hit(limits.ingest_per_key, "ingest-key", str(caller.principal_id))
@@ -107,7 +112,7 @@ async def record_status(
     caller: CallerDep,
 ) -> RecordStatusOut:
     """Where a department's record stands: its incident's status (pull)."""
-    _check_source(state, caller, source, operators_too=True)
+    await _check_source(state, caller, source, operators_too=True)
     record = await service.get_record_by_source_id(session, source, source_record_id)
     incident = await session.get(Incident, record.incident_id) if record.incident_id else None
     return RecordStatusOut(

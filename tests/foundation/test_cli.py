@@ -10,6 +10,26 @@ from pathlib import Path
 from tests.support.data import DEMO_DATA
 from tests.support.new_departments import generate
 
+HOTLINE = """
+source = "hotline"
+name = "12345热线"
+label = "热线"
+colour = "#845ef7"
+
+[transport]
+kinds = ["json"]
+
+[record]
+id = "gdbh"
+
+[fields.time]
+field = "ldsj"
+
+[category]
+field = "gdlx"
+map = { "噪音扰民" = "noise" }
+"""
+
 
 def run(args: list[str], data_dir: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "CB_DATA_DIR": str(data_dir), "CB_DATABASE_URL": "", "CB_REDIS_URL": ""}
@@ -48,3 +68,22 @@ def test_a_department_defined_by_a_file_gets_keys_and_imports(tmp_path: Path) ->
     fire = run(["import", "--source", "fire", str(tmp_path / "samples" / "fire.xlsx")], tmp_path)
     assert fire.returncode == 0, fire.stderr
     assert fire.stdout.splitlines()[-1].endswith("+ rejected 0")
+
+
+def test_feeds_add_installs_a_definition_and_restore_brings_one_back(tmp_path: Path) -> None:
+    definition = tmp_path / "hotline.toml"
+    definition.write_text(HOTLINE, "utf-8")
+    assert run(["migrate"], tmp_path).returncode == 0
+    added = run(["feeds", "add", str(definition)], tmp_path)
+    assert added.returncode == 0, added.stderr
+    assert added.stdout.splitlines()[-1] == "installed hotline (12345热线, 热线) as version 1"
+    key = run(["keys", "create", "--role", "department", "--source", "hotline"], tmp_path)
+    assert key.returncode == 0, key.stderr
+    definition.write_text(HOTLINE.replace("#845ef7", "#123456"), "utf-8")
+    assert run(["feeds", "add", str(definition)], tmp_path).stdout.splitlines()[-1].endswith("as version 2")
+    restored = run(["feeds", "restore", "hotline", "1"], tmp_path)
+    assert restored.stdout.splitlines()[-1] == "restored hotline version 1 as version 3", restored.stderr
+    definition.write_text(HOTLINE.replace('"noise"', '"noize"'), "utf-8")
+    wrong = run(["feeds", "add", str(definition)], tmp_path)
+    assert wrong.returncode == 2 and "Traceback" not in wrong.stderr
+    assert "  category.map.噪音扰民: unknown category 'noize'" in wrong.stderr

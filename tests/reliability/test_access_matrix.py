@@ -57,6 +57,20 @@ def row(method: str, route: str, statuses: str, **request: Any) -> Row:
     assert len(codes) == len(ROLES), f"{method} {route}: {len(codes)} statuses for {len(ROLES)} roles"
     return Row(method, route, codes, **request)
 
+MATRIX_DEFINITION = """
+source = "matrix"
+name = "矩阵测试"
+label = "矩阵"
+colour = "#123456"
+[transport]
+kinds = ["json"]
+[record]
+id = "id"
+[fields.time]
+field = "time"
+[category]
+fixed = "other"
+"""
 
 ALL_PAGE = " ".join([str(PAGE)] * len(ROLES))
 I = "/api/v1/incidents/{incident}"  # noqa: E741 - the incident everyone is tested against
@@ -87,6 +101,15 @@ TABLE: list[Row] = [
         path="/api/v1/feeds/police/files", files={"file": ("police.csv", POLICE_CSV, "text/csv")}),
     row("GET", "/api/v1/feeds/{source}/records/{source_record_id}", "200 200 403 200 403 403 401",
         path="/api/v1/feeds/police/records/{police_record}"),
+    row("POST", "/api/v1/feeds/definitions",                     "201 403 403 403 403 403 401",
+        json={"definition": MATRIX_DEFINITION}),
+    row("PUT", "/api/v1/feeds/definitions/{source}",             "200 403 403 403 403 403 401",
+        path="/api/v1/feeds/definitions/matrix", json={"definition": MATRIX_DEFINITION}),
+    row("POST", "/api/v1/feeds/definitions/{source}/restore",    "201 403 403 403 403 403 401",
+        path="/api/v1/feeds/definitions/matrix/restore", json={"version": 1}),
+    row("GET", "/api/v1/feeds/definitions/{source}/versions",    "200 403 403 403 403 403 401",
+        path="/api/v1/feeds/definitions/matrix/versions"),
+    row("GET", "/api/v1/sources",                                "200 200 200 200 200 200 401"),
     row("GET", "/api/v1/records",                                "200 200 403 403 403 403 401"),
     row("POST", "/api/v1/records/{record_id}/link",              "200 200 403 403 403 403 401",
         path="/api/v1/records/{record}/link", json={"entity_id": "{entity}"}),

@@ -66,6 +66,7 @@ class AdapterRegistry:
 
     def __init__(self, extra_adapters: Mapping[str, str] | None = None, definitions: Iterable[Adapter] = ()):
         self._adapters: dict[str, Adapter] = {}
+        self._configured = set(extra_adapters or ())
         for source, module_path in BUILTIN_ADAPTERS.items():
             self._adapters[source] = _load(source, module_path)
         for adapter in definitions:  # feed definitions (service/feeds/definitions), already checked
@@ -80,6 +81,16 @@ class AdapterRegistry:
                     f"source key {source!r}: use 1–32 lowercase letters, digits or _, starting with a letter"
                 )
             self._adapters[source] = _load(source, module_path)
+
+    def install(self, adapter: Adapter) -> None:
+        """Add or replace a definition's adapter (a feed definition installed at run time)."""
+        if adapter.SOURCE in BUILTIN_ADAPTERS or adapter.SOURCE in self._configured:
+            raise AdapterConfigError(f"source {adapter.SOURCE!r} has a Python adapter; a definition cannot replace it")
+        self._adapters[adapter.SOURCE] = adapter
+
+    def has_python_adapter(self, source: str) -> bool:
+        """Whether the source is read by a Python module (built in or configured), not by a definition."""
+        return source in BUILTIN_ADAPTERS or source in self._configured
 
     def get(self, source: str) -> Adapter:
         try:

@@ -37,6 +37,7 @@ from service.matching.geo import gcj02_to_wgs84
 
 SOURCE = "city"
 ID_FIELD = "taskId"
+NAME, LABEL, COLOUR = "城管", "城管", "#34c38f"  # how screens show the department
 
 # 事项代码 (GB/T 47678.5-2026) → (categoryName, unified category)
 CATEGORY_BY_CODE: dict[str, tuple[str, str]] = {

@@ -31,6 +31,7 @@ from service.formats.fields import (
 
 SOURCE = "market"
 ID_FIELD = "记录编号"
+NAME, LABEL, COLOUR = "市场监管", "市监", "#f5b041"  # how screens show the department
 
 COLUMNS: tuple[str, ...] = (
     "记录编号", "统一社会信用代码", "主体名称", "经营场所", "许可证编号", "检查日期", "检查类型",

@@ -37,6 +37,7 @@ from service.kit.personal import mask_phone
 
 SOURCE = "police"
 ID_FIELD = "jjdbh"
+NAME, LABEL, COLOUR = "公安", "公安", "#3d7eff"  # how screens show the department
 PHONE_FIELD = "bjrdh"
 
 # 报警类别代码 → (报警类别, unified category)
