@@ -12,8 +12,9 @@ from fastapi.staticfiles import StaticFiles
 APP_DIR = Path(__file__).parent / "static" / "app"
 SCREENS = ("/wall", "/login", "/console", "/inspector", "/entities/{entity_id}")
 
+# Plain: the pages' Content-Security-Policy (service/headers.py) allows no inline style.
 NOT_BUILT = """<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>社区大脑</title>
-<body style="font-family:sans-serif;background:#0b1526;color:#e6edf7;padding:3em">
+<body>
 <h1>社区大脑 · 前端尚未构建</h1><p>The frontend bundle is missing: run <code>make frontend</code>.</p></body></html>"""
 
 

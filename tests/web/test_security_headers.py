@@ -16,7 +16,7 @@ from service.headers import DOCS_POLICY, PAGE_POLICY
 from service.main import create_app
 from service.settings import Settings
 from service.state import AppState
-from service.web import APP_DIR
+from service.web import APP_DIR, NOT_BUILT
 from tests.conftest import Principals
 from tests.live.support import serve
 from tests.workflow.images import png
@@ -122,6 +122,7 @@ async def test_pages_get_a_content_security_policy_and_cannot_be_framed(client: 
         assert response.headers["x-frame-options"] == "DENY"
     api = await client.get("/healthz")
     assert "content-security-policy" not in api.headers  # JSON is not a page
+    assert "style=" not in NOT_BUILT and "<style" not in NOT_BUILT  # the fallback page keeps to the policy too
 
 
 async def test_a_websocket_handshake_refused_with_an_answer_says_nosniff(settings: Settings) -> None:
