@@ -72,6 +72,7 @@ class BenchServer:
     workers: int = 1
     extra_env: dict[str, str] = field(default_factory=dict)
     register: Path = REGISTRY_CSV  # the registry.csv imported before the server starts
+    ready_timeout_s: float = 60  # a large register takes a while to index at start on a busy machine
     port: int = field(default_factory=free_port)
     keys: dict[str, str] = field(default_factory=dict)
     database: str = field(default_factory=lambda: f"cb_bench_{uuid.uuid4().hex[:10]}")
@@ -126,7 +127,7 @@ class BenchServer:
                 created = self.cli("keys", "create", "--role", "department", "--source", source)
                 self.keys[source] = created.splitlines()[-1]
             self._start_server()
-            await self._wait_ready()
+            await self._wait_ready(self.ready_timeout_s)
         except BaseException:
             await self._stop(keep_log=True)
             raise

@@ -121,7 +121,10 @@ TRACEMALLOC_HOOK = textwrap.dedent(
     """
     import os, signal, tracemalloc
 
-    tracemalloc.start(8)
+    with open("/proc/self/cmdline", "rb") as cmdline:
+        SERVING = b"\\0serve\\0" in cmdline.read()  # the worker, not the CLI commands before it
+    if SERVING:
+        tracemalloc.start(8)
     _first = []
 
     def _dump(signum, frame):
@@ -142,7 +145,8 @@ TRACEMALLOC_HOOK = textwrap.dedent(
                     handle.write(f"      {line}\\n")
         os.replace(out + ".tmp", out)
 
-    signal.signal(signal.SIGUSR1, _dump)
+    if SERVING:
+        signal.signal(signal.SIGUSR1, _dump)
     """
 )
 
@@ -191,7 +195,9 @@ async def run(args: argparse.Namespace) -> list[Sample]:
         tracer = Tracer(scratch) if args.tracemalloc else None
         days_back = int(args.records * HOURS_PER_RECORD * 1.5 / 24) + 3
         factory = RecordFactory(entities, seed=args.seed, days_back=days_back)
-        server = BenchServer(workers=1, register=register, extra_env=tracer.env() if tracer else {})
+        server = BenchServer(
+            workers=1, register=register, extra_env=tracer.env() if tracer else {}, ready_timeout_s=600
+        )
         async with server, http_client(server, IN_FLIGHT) as client:
             print(
                 f"  register of {args.entities:,} entities written and imported, worker started:"
