@@ -11,19 +11,21 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from service.auth import service as auth_service
 from service.main import create_app
 from service.settings import Settings
 from service.state import AppState
 from tests.support.data import SAMPLES
 from tests.support.databases import (
+    ARGON2_MEMORY_KIB,
+    ARGON2_TIME_COST,
+    PASSWORD,
+    Contents,
     create_postgres_database,
     drop_postgres_database,
     drop_templates,
+    principal_keys,
     sqlite_database,
 )
-
-PASSWORD = "correct-horse-battery"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -40,13 +42,13 @@ def samples() -> Path:
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """A fresh database at the newest migration, on SQLite and on PostgreSQL: a copy of a template
-    migrated once per session (with the sample register in it when the test uses ``registry``)."""
-    register = "registry" in request.fixturenames
+    """A fresh database at the newest migration, on SQLite and on PostgreSQL: a copy of a template made
+    once per session, holding the sample register and the principals when the test uses them."""
+    contents = Contents(register="registry" in request.fixturenames, principals="principals" in request.fixturenames)
     if request.param == "sqlite":
-        yield await sqlite_database(tmp_path, register=register)
+        yield await sqlite_database(tmp_path, contents)
         return
-    name, url = await create_postgres_database(register=register)
+    name, url = await create_postgres_database(contents)
     try:
         yield url
     finally:
@@ -62,8 +64,8 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         sla_check_interval_s=0,
         secret_key="test-secret-key-of-at-least-32-bytes!",
         live_poll_interval_s=0.2,
-        argon2_time_cost=1,
-        argon2_memory_kib=8192,
+        argon2_time_cost=ARGON2_TIME_COST,
+        argon2_memory_kib=ARGON2_MEMORY_KIB,
     )
 
 
@@ -112,17 +114,9 @@ async def login(client: httpx.AsyncClient, username: str, password: str = PASSWO
 
 
 @pytest.fixture
-async def principals(state: AppState, client: httpx.AsyncClient) -> Principals:
-    sources = set(state.adapters.known_sources())
-    keys: dict[str, str] = {}
-    async with state.db.transaction() as uow:
-        for username, role in (("admin", "admin"), ("op", "operator"), ("insp", "inspector"), ("insp2", "inspector")):
-            await auth_service.create_user(uow.session, username, role, PASSWORD, state.hasher)
-        for source in ("police", "market", "city"):
-            _, keys[source] = await auth_service.create_key(
-                uow.session, "department", source, None, sources, state.hasher
-            )
-        _, keys["display"] = await auth_service.create_key(uow.session, "display", None, None, sources, state.hasher)
+async def principals(settings: Settings, client: httpx.AsyncClient) -> Principals:
+    """The users and keys of tests/support/databases.py (already in the database, see ``database_url``), logged in."""
+    keys = principal_keys(settings.database_url)
     return Principals(
         admin=await login(client, "admin"),
         operator=await login(client, "op"),

@@ -1,8 +1,10 @@
-"""Fresh, migrated databases for tests, each a copy of a template migrated once per test session.
+"""Fresh, migrated databases for tests, each a copy of a template made once per test session.
 
-SQLite: the template is a file, copied with the backup API. PostgreSQL: a template database,
-cloned with CREATE DATABASE … TEMPLATE. Either comes empty or with the sample register imported,
-so a test that needs the register does not import 850 entities again.
+SQLite: a template is a file, copied with the backup API. PostgreSQL: a template database, cloned
+with CREATE DATABASE … TEMPLATE. A template holds the schema at head and, when the test asks for
+them, the sample register and the principals of every role, so no test runs Alembic, imports 850
+entities or hashes the principals' secrets again. Each copy gets a new ledger epoch, as after a
+restore into a new database.
 """
 
 from __future__ import annotations
@@ -14,10 +16,13 @@ import sqlite3
 import tempfile
 import uuid
 from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
 
+from service.auth import service as auth_service
+from service.auth.secrets import make_hasher
 from service.db.database import Database
 from service.db.migrate import upgrade_async
 from service.registry.importer import import_registry_file
@@ -27,10 +32,41 @@ REGISTER_CSV = DEMO_DATA / "registry.csv"
 POSTGRES_ADMIN_DSN = os.environ.get("CB_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 # Templates per pytest process, so concurrent test runs on one server do not drop each other's.
 TEMPLATE = f"cb_test_template_{os.getpid()}"
-_postgres_templates: set[str] = set()
-_sqlite_templates: dict[bool, Path] = {}
+
+# The principals a template may hold: a user of each role (and a second inspector), all with
+# PASSWORD, and an API key for each department and for the display.
+PASSWORD = "correct-horse-battery"
+USERS = (("admin", "admin"), ("op", "operator"), ("insp", "inspector"), ("insp2", "inspector"))
+KEY_SOURCES = ("police", "market", "city")
+# The cheap argon2 of the tests' settings (tests/conftest.py): production's takes most of a second.
+ARGON2_TIME_COST = 1
+ARGON2_MEMORY_KIB = 8192
+
+
+@dataclass(frozen=True)
+class Contents:
+    """What a test database holds beyond the schema."""
+
+    register: bool = False
+    principals: bool = False
+
+    def parent(self) -> Contents | None:
+        """The template this one is made from, by adding one thing (the register is added last)."""
+        if self.register:
+            return Contents(principals=self.principals)
+        if self.principals:
+            return Contents()
+        return None
+
+
+EMPTY = Contents()
+_postgres_templates: dict[Contents, str] = {}
+_sqlite_templates: dict[Contents, Path] = {}
 _sqlite_directory: Path | None = None
 _template_lock = asyncio.Lock()
+# The clear API keys of the principals, by backend then name (police, market, city, display): the
+# templates with principals on one backend all descend from one, so they share its keys.
+_keys: dict[str, dict[str, str]] = {}
 
 
 def asyncpg_url(database: str) -> str:
@@ -42,31 +78,59 @@ def _sqlite_url(path: Path) -> str:
     return f"sqlite+aiosqlite:///{path}"
 
 
-async def import_register(url: str) -> None:
-    """The sample register (service/demo/data/registry.csv), imported as `registry import` does."""
+def _backend(url: str) -> str:
+    return "sqlite" if url.startswith("sqlite") else "postgres"
+
+
+def principal_keys(url: str) -> dict[str, str]:
+    """The clear API keys of the principals in a database copied with ``principals=True``."""
+    return _keys[_backend(url)]
+
+
+async def _add(url: str, contents: Contents, parent: Contents) -> None:
+    """Bring a copy of ``parent``'s template up to ``contents``: the one thing it lacks."""
     db = Database(url)
     try:
-        await import_registry_file(db, REGISTER_CSV.read_bytes(), REGISTER_CSV.name)
+        if contents.register and not parent.register:
+            # As `registry import` does; it writes no ledger event.
+            await import_registry_file(db, REGISTER_CSV.read_bytes(), REGISTER_CSV.name)
+        elif contents.principals and not parent.principals:
+            _keys[_backend(url)] = await _create_principals(db)
     finally:
         await db.dispose()
+
+
+async def _create_principals(db: Database) -> dict[str, str]:
+    hasher = make_hasher(ARGON2_TIME_COST, ARGON2_MEMORY_KIB)
+    keys: dict[str, str] = {}
+    async with db.transaction() as uow:
+        for username, role in USERS:
+            await auth_service.create_user(uow.session, username, role, PASSWORD, hasher)
+        for source in KEY_SOURCES:
+            _, keys[source] = await auth_service.create_key(
+                uow.session, "department", source, None, set(KEY_SOURCES), hasher
+            )
+        _, keys["display"] = await auth_service.create_key(uow.session, "display", None, None, set(), hasher)
+    return keys
 
 
 # ── SQLite ──────────────────────────────────────────────────────────────────────────────────────
 
 
-async def _sqlite_template(register: bool) -> Path:
+async def _sqlite_template(contents: Contents) -> Path:
     global _sqlite_directory
-    if register in _sqlite_templates:
-        return _sqlite_templates[register]
+    if contents in _sqlite_templates:
+        return _sqlite_templates[contents]
     if _sqlite_directory is None:
         _sqlite_directory = Path(tempfile.mkdtemp(prefix="cb-test-templates-"))
-    path = _sqlite_directory / ("register.db" if register else "empty.db")
-    if register:
-        copy_sqlite(await _sqlite_template(False), path)
-        await import_register(_sqlite_url(path))
-    else:
+    path = _sqlite_directory / f"register-{contents.register}-principals-{contents.principals}.db"
+    parent = contents.parent()
+    if parent is None:
         await upgrade_async(_sqlite_url(path))
-    _sqlite_templates[register] = path
+    else:
+        copy_sqlite(await _sqlite_template(parent), path)
+        await _add(_sqlite_url(path), contents, parent)
+    _sqlite_templates[contents] = path
     return path
 
 
@@ -79,10 +143,10 @@ def copy_sqlite(template: Path, path: Path) -> None:
             target.execute("UPDATE ledger_head SET epoch = ?", (uuid.uuid4().hex,))
 
 
-async def sqlite_database(directory: Path, *, register: bool = False) -> str:
-    """A SQLite file at the newest migration in ``directory``, with the sample register if asked."""
+async def sqlite_database(directory: Path, contents: Contents = EMPTY) -> str:
+    """A SQLite file at the newest migration in ``directory``, holding ``contents``."""
     path = directory / "test.db"
-    copy_sqlite(await _sqlite_template(register), path)
+    copy_sqlite(await _sqlite_template(contents), path)
     return _sqlite_url(path)
 
 
@@ -102,29 +166,32 @@ async def _create_database(name: str, template: str | None = None) -> None:
         await conn.close()
 
 
-async def _postgres_template(register: bool) -> str:
-    """Migrate a template once per test session, and import the register into a copy of it once."""
+async def _postgres_template(contents: Contents) -> str:
+    """Migrate a template once per test session, and make each richer one from a copy of another."""
     async with _template_lock:
-        if TEMPLATE not in _postgres_templates:
-            await _create_database(TEMPLATE)
-            await upgrade_async(asyncpg_url(TEMPLATE))
-            _postgres_templates.add(TEMPLATE)
-        if not register:
-            return TEMPLATE
-        name = f"{TEMPLATE}_register"
-        if name not in _postgres_templates:
-            await _create_database(name, template=TEMPLATE)
-            await import_register(asyncpg_url(name))
-            _postgres_templates.add(name)
-        return name
+        return await _postgres_template_locked(contents)
 
 
-async def create_postgres_database(*, register: bool = False) -> tuple[str, str]:
-    """A new database with the schema at head (and the sample register if asked); returns (name, SQLAlchemy URL)."""
-    template = await _postgres_template(register)
+async def _postgres_template_locked(contents: Contents) -> str:
+    if contents in _postgres_templates:
+        return _postgres_templates[contents]
+    name = TEMPLATE + (f"_r{contents.register:d}p{contents.principals:d}" if contents != EMPTY else "")
+    parent = contents.parent()
+    if parent is None:
+        await _create_database(name)
+        await upgrade_async(asyncpg_url(name))
+    else:
+        await _create_database(name, template=await _postgres_template_locked(parent))
+        await _add(asyncpg_url(name), contents, parent)
+    _postgres_templates[contents] = name
+    return name
+
+
+async def create_postgres_database(contents: Contents = EMPTY) -> tuple[str, str]:
+    """A new database at the newest migration holding ``contents``; returns (name, SQLAlchemy URL)."""
+    template = await _postgres_template(contents)
     name = f"cb_test_{uuid.uuid4().hex[:12]}"
     await _create_database(name, template=template)
-    # Each copy must be its own history: a new epoch, as after a restore into a new database.
     copy = await asyncpg.connect(POSTGRES_ADMIN_DSN.rsplit("/", 1)[0] + f"/{name}")
     try:
         await copy.execute("UPDATE ledger_head SET epoch = $1", uuid.uuid4().hex)
@@ -135,7 +202,7 @@ async def create_postgres_database(*, register: bool = False) -> tuple[str, str]
 
 async def drop_templates() -> None:
     """At the end of the session: the PostgreSQL templates and the SQLite template files."""
-    for name in sorted(_postgres_templates, reverse=True):
+    for name in sorted(_postgres_templates.values(), reverse=True):
         await drop_postgres_database(name)
     _postgres_templates.clear()
     if _sqlite_directory is not None:
