@@ -267,6 +267,8 @@ def _reads(app: FastAPI, incidents: set[int], records: list[tuple[str, dict[str,
             filled += [path.format(incident_id=incident_id) for incident_id in sorted(incidents)]
         elif "{entity_id}" in path:
             filled.append(path.format(entity_id=entity))
+        elif path == "/api/v1/feeds/definitions/{source}/versions":
+            filled += [path.format(source=source) for source in ("fire", "health")]  # 404: none stored
         else:
             assert "{" not in path, f"a read this test does not know how to fill: {path}"
             filled.append(path + ("?limit=200" if path.endswith(("/records", "/incidents")) else ""))
