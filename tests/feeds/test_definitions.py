@@ -11,7 +11,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service.feeds.adapters import police
 from service.feeds.definitions import (
     DefinitionAdapter,
     DefinitionError,
@@ -21,9 +20,10 @@ from service.feeds.definitions import (
 )
 from service.formats.fields import RecordRejected
 from service.matching.geo import haversine_m, wgs84_to_bd09
+from tests.feeds import police_reference as police
 
-HERE = Path(__file__).parent / "definitions"
-POLICE = DefinitionAdapter(load_definition(HERE / "police.toml"))
+BUILTIN = Path(__file__).resolve().parents[2] / "service" / "feeds" / "definitions" / "builtin"
+POLICE = DefinitionAdapter(load_definition(BUILTIN / "police.toml"))
 SHIPPED = {definition.source: DefinitionAdapter(definition) for definition in shipped_definitions()}
 
 MINIMAL = """

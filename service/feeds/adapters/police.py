@@ -1,202 +1,45 @@
-"""公安 警情推送: one JSON object per incident call (docs/adapters.md, "Police").
+"""公安 警情推送: one JSON object per incident call (docs/adapters.md), read by its feed definition
+(service/feeds/definitions/builtin/police.toml); this module names it for the registry.
 
-The caller's phone (``bjrdh``) is personal data: the record keeps only a masked form, and the
-raw number is scrubbed from every other text of the record and from error messages too.
+The caller's phone (``bjrdh``) is personal data: the definition masks it (``personal``, mode
+"phone"), and the raw number is scrubbed from every other text of the record and from error
+messages too (service/feeds/adapters/phone.py).
 """
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 
-from service.feeds.adapters.base import (
-    MAX_ADDRESS_LEN,
-    MAX_NAME_LEN,
-    MAX_STATUS_LEN,
-    as_record_id,
-    make_title,
-    normalise_word,
-    require_object,
-    storable_copy,
-)
-from service.feeds.adapters.severity import at_least, base_severity
+from service.feeds.adapters.phone import PhoneScrubber, mask_phone_value
+from service.feeds.definitions import builtin_adapter
 from service.feeds.normalized import NormalizedRecord
-from service.formats.fields import (
-    FieldError,
-    FieldProblem,
-    FieldReader,
-    RecordRejected,
-    as_code,
-    as_datetime,
-    as_number,
-    as_text,
-    show,
-)
 from service.kit.personal import mask_phone
 
 SOURCE = "police"
 ID_FIELD = "jjdbh"
-NAME, LABEL, COLOUR = "公安", "公安", "#3d7eff"  # how screens show the department
 PHONE_FIELD = "bjrdh"
+_ADAPTER = builtin_adapter(SOURCE)
+NAME, LABEL, COLOUR = _ADAPTER.definition.name, _ADAPTER.definition.label, _ADAPTER.definition.colour
 
-# 报警类别代码 → (报警类别, unified category)
+# 报警类别代码 → (报警类别, unified category), as the definition's table says
 CATEGORY_BY_CODE: dict[str, tuple[str, str]] = {
-    "0101": ("盗窃", "order"),
-    "0201": ("酗酒滋事", "order"),
-    "0202": ("噪声扰民", "noise"),
-    "0301": ("交通事故", "traffic"),
-    "0302": ("违法停车", "traffic"),
-    "0401": ("火灾", "fire"),
-    "0402": ("火灾隐患", "fire"),
-    "0501": ("群众求助", "other"),
-    "0601": ("邻里纠纷", "order"),
-    "0602": ("消费纠纷", "price"),
+    code: (entry.label or code, entry.category) for code, entry in _ADAPTER.definition.category.map.items()
 }
-_CODE_BY_NAME = {normalise_word(name): code for code, (name, _) in CATEGORY_BY_CODE.items()}
-
 FIRE_BURNING = "0401"  # 火灾: a fire now, not a hazard — the one police code that is critical
-_TIME_FORMAT = "YYYY-MM-DD HH:MM:SS"
-_SCRUB_MIN_DIGITS = 7  # shorter "phones" are too likely to be part of an address to scrub everywhere
+
+__all__ = [
+    "CATEGORY_BY_CODE",
+    "ID_FIELD",
+    "PHONE_FIELD",
+    "SOURCE",
+    "PhoneScrubber",
+    "mask_phone",
+    "mask_phone_value",
+    "parse",
+]
 
 
 def parse(item: dict[str, Any], *, now: datetime | None = None) -> NormalizedRecord:
     """One police call as a NormalizedRecord; RecordRejected names every bad field."""
-    item = dict(require_object(item))
-    scrub = PhoneScrubber(_raw_phone_text(item.get(PHONE_FIELD)))
-    try:
-        return _parse(item, now, scrub)
-    except RecordRejected as rejected:
-        raise RecordRejected(
-            rejected.source_record_id,
-            [FieldError(error.field, scrub(error.reason)) for error in rejected.errors],
-        ) from None
-
-
-def _parse(item: dict[str, Any], now: datetime | None, scrub: PhoneScrubber) -> NormalizedRecord:
-    payload, storage_errors = storable_copy(item)
-    reader = FieldReader(item, now=now)
-    reader.errors.extend(storage_errors)
-
-    record_id = reader.read(ID_FIELD, as_record_id, required=True)
-    occurred_at = reader.occurred_at(
-        "bjsj", reader.read("bjsj", lambda value: as_datetime(value, _TIME_FORMAT), required=True)
-    )
-    code = _category_code(reader)
-    address = reader.text("afdz", max_len=MAX_ADDRESS_LEN)
-    name = reader.text("dwmc", max_len=MAX_NAME_LEN)
-    description = reader.text("bjnr") or ""
-    status_text = reader.text("jqzt", max_len=MAX_STATUS_LEN)
-    channel = reader.text("bjtj")
-    station = reader.text("gxdw")
-    masked_phone = reader.read(PHONE_FIELD, mask_phone_value)
-    place = _place(reader)
-
-    reader.raise_if_failed(record_id)
-    assert record_id is not None and occurred_at is not None and code is not None  # guaranteed by the reader
-
-    if PHONE_FIELD in payload:
-        payload[PHONE_FIELD] = masked_phone if masked_phone is not None else payload[PHONE_FIELD]
-    payload = scrub.payload(payload)
-    label, category = CATEGORY_BY_CODE[code]
-    severity = "critical" if code == FIRE_BURNING else at_least(base_severity(category), "medium")
-    return NormalizedRecord(
-        source=SOURCE,
-        source_record_id=record_id,
-        payload=payload,
-        category=category,
-        occurred_at=occurred_at,
-        is_problem=True,  # every police call opens or joins an incident
-        title=scrub(make_title(label, address or name)),
-        description=scrub(description),
-        name=scrub(name) if name else None,
-        address=scrub(address) if address else None,
-        lng=place[0] if place else None,
-        lat=place[1] if place else None,
-        severity=severity,
-        status_text=scrub(status_text) if status_text else None,
-        extra=scrub.payload({"category_code": code, "report_channel": channel, "police_station": station}),
-    )
-
-
-def _category_code(reader: FieldReader) -> str | None:
-    """The bjlbdm code from the table; bjlb's text stands in only when the code is missing."""
-    errors_before = len(reader.errors)
-    code = reader.read("bjlbdm", lambda value: as_code(value, 4))
-    label = reader.text("bjlb")
-    if len(reader.errors) > errors_before:
-        return None
-    if code is not None:
-        if code in CATEGORY_BY_CODE:
-            return code
-        reader.fail("bjlbdm", f"unknown 报警类别代码 {code!r}; known codes: {', '.join(CATEGORY_BY_CODE)}")
-        return None
-    by_name = _CODE_BY_NAME.get(normalise_word(label) or "")
-    if by_name is not None:
-        return by_name
-    if label is not None:
-        reader.fail("bjlb", f"unknown 报警类别 {show(label)} and no bjlbdm code was sent")
-    else:
-        reader.fail("bjlbdm", "required, but missing or empty (and no known bjlb text either)")
-    return None
-
-
-def _place(reader: FieldReader) -> tuple[float, float] | None:
-    errors_before = len(reader.errors)
-    lng = reader.read("jd", as_number)
-    lat = reader.read("wd", as_number)
-    if len(reader.errors) > errors_before:
-        return None
-    return reader.coordinates("jd", "wd", lng, lat)
-
-
-# --- the caller's phone --------------------------------------------------------------------------
-
-
-def mask_phone_value(value: object) -> str | None:
-    """bjrdh as it may be stored: masked text, or None when empty. Errors never echo the value."""
-    text = as_text(value)
-    return mask_phone(text) if text is not None else None
-
-
-def _raw_phone_text(value: object) -> str | None:
-    try:
-        return as_text(value)
-    except FieldProblem:
-        return None  # not text at all: bjrdh is rejected, and there is nothing to scrub
-
-
-_NON_DIGITS = re.compile(r"\D")
-
-
-class PhoneScrubber:
-    """Replaces the caller's number wherever it is written (with spaces, dashes, +86) by its mask."""
-
-    def __init__(self, raw_phone: str | None):
-        digits = _NON_DIGITS.sub("", raw_phone or "")
-        for prefix in ("0086", "86"):
-            if len(digits) == len(prefix) + 11 and digits.startswith(prefix):
-                digits = digits[len(prefix) :]
-        self._digits = digits if len(digits) >= _SCRUB_MIN_DIGITS else None
-        self._pattern: re.Pattern[str] | None = None
-
-    def __call__(self, text: str) -> str:
-        # Cheap test first: most texts hold no digits at all, and compiling costs more than checking.
-        if self._digits is None or self._digits not in _NON_DIGITS.sub("", text):
-            return text
-        if self._pattern is None:
-            separators = r"[\s\-.]?"
-            self._pattern = re.compile(r"(?:(?:\+|00)?86[\s-]?)?" + separators.join(self._digits))
-        return self._pattern.sub(lambda match: mask_phone(match.group()), text)
-
-    def payload(self, value: Any) -> Any:
-        """A JSON value with the number scrubbed from every text (and from a number that is it)."""
-        if isinstance(value, str):
-            return self(value)
-        if isinstance(value, int) and not isinstance(value, bool):
-            return mask_phone(str(value)) if self(str(value)) != str(value) else value
-        if isinstance(value, dict):
-            return {key: self.payload(inner) for key, inner in value.items()}
-        if isinstance(value, list):
-            return [self.payload(inner) for inner in value]
-        return value
+    return _ADAPTER.parse(item, now=now)

@@ -7,6 +7,7 @@ The definitions that ship with the service (fire, health) are the ``*.toml`` fil
 
 from __future__ import annotations
 
+from functools import cache
 from importlib import resources
 
 from service.feeds.definitions.adapter import DefinitionAdapter
@@ -17,6 +18,7 @@ __all__ = [
     "DefinitionAdapter",
     "DefinitionError",
     "FeedDefinition",
+    "builtin_adapter",
     "load_definition",
     "parse_definition",
     "shipped_definitions",
@@ -28,3 +30,12 @@ def shipped_definitions() -> list[FeedDefinition]:
     folder = resources.files(__name__)
     files = sorted((entry for entry in folder.iterdir() if entry.name.endswith(".toml")), key=lambda e: e.name)
     return [parse_definition(entry.read_text("utf-8"), f"service/feeds/definitions/{entry.name}") for entry in files]
+
+
+@cache
+def builtin_adapter(source: str) -> DefinitionAdapter:
+    """The adapter of a built-in department (police, market, city) from its definition in builtin/."""
+    entry = resources.files(__name__).joinpath("builtin", f"{source}.toml")
+    return DefinitionAdapter(
+        parse_definition(entry.read_text("utf-8"), f"service/feeds/definitions/builtin/{source}.toml")
+    )

@@ -24,7 +24,7 @@ from service.feeds.adapters.base import (
     require_object,
     storable_copy,
 )
-from service.feeds.adapters.police import PhoneScrubber
+from service.feeds.adapters.phone import PhoneScrubber
 from service.feeds.adapters.severity import at_least, base_severity
 from service.feeds.definitions.hooks import HOOKS
 from service.feeds.definitions.model import (
@@ -283,9 +283,13 @@ class DefinitionAdapter:
         if spec.default:
             return code, CategoryEntry(category=spec.default)
         if code is not None:
-            reader.fail(spec.field, f"unknown value {show(code)}; expected one of: {_choices(spec.map)}")
+            reader.fail(
+                spec.field, f"unknown {spec.name or 'value'} {show(code)}; expected one of: {_choices(spec.map)}"
+            )
         elif label is not None and spec.label_field:
-            reader.fail(spec.label_field, f"unknown value {show(label)} and no {spec.field} was sent")
+            reader.fail(
+                spec.label_field, f"unknown {spec.label_name or 'value'} {show(label)} and no {spec.field} was sent"
+            )
         else:
             reader.fail(spec.field, "required, but missing or empty")
         return None, None
@@ -365,7 +369,7 @@ def read_time(value: object, spec: TimeSpec) -> datetime | None:
     if isinstance(value, date):
         _check_year(value.year, value)
         return datetime(value.year, value.month, value.day, tzinfo=zone).astimezone(UTC)
-    expected = " or ".join(_show_format(fmt) for fmt in spec.formats)
+    expected = spec.shown or " or ".join(_show_format(fmt) for fmt in spec.formats)
     problems: list[FieldProblem] = []
     for fmt in spec.formats:
         try:

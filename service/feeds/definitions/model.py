@@ -81,6 +81,7 @@ class TimeSpec(_Strict):
     formats: list[str] = Field(default_factory=lambda: [FLEXIBLE_DATETIME], min_length=1)
     timezone: str = "Asia/Shanghai"
     required: bool = True
+    shown: str | None = None  # how errors name the format (default: the formats themselves)
 
     @field_validator("formats")
     @classmethod
@@ -187,6 +188,8 @@ class CategorySpec(_Strict):
 
     fixed: str | None = None
     field: FieldName | None = None
+    name: str | None = None  # what errors call the field's values (报警类别代码); "value" when absent
+    label_name: str | None = None  # what errors call the label field's values (报警类别)
     digits: int | None = Field(default=None, ge=1, le=12)
     map: dict[str, CategoryEntry] = Field(default_factory=dict)
     label_field: FieldName | None = None
