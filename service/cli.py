@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
 from service.auth import service as auth_service
+from service.auth.roles import KEY_ROLES, USER_ROLES
 from service.bootstrap import start_services, stop_services
 from service.db.database import Database
 from service.db.migrate import upgrade
@@ -350,7 +351,7 @@ def build_parser() -> argparse.ArgumentParser:
     keys = sub.add_parser("keys", help="API keys").add_subparsers(dest="action", required=True)
     keys_create = keys.add_parser("create", help="create a key; it is printed alone on the last line")
     keys_create.set_defaults(handler=cmd_keys_create)
-    keys_create.add_argument("--role", required=True, choices=["department", "display", "operator", "admin"])
+    keys_create.add_argument("--role", required=True, choices=KEY_ROLES)
     keys_create.add_argument("--source")
     keys_create.add_argument("--label")
 
@@ -358,7 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
     users_create = users.add_parser("create")
     users_create.set_defaults(handler=cmd_users_create)
     users_create.add_argument("--username", required=True)
-    users_create.add_argument("--role", required=True, choices=["inspector", "operator", "admin"])
+    users_create.add_argument("--role", required=True, choices=USER_ROLES)
     users_create.add_argument("--password", required=True)
 
     ledger = sub.add_parser("ledger", help="the tamper-evident ledger").add_subparsers(dest="action", required=True)

@@ -9,10 +9,12 @@ from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.auth.roles import FIELD_ROLES, INCIDENT_READER_ROLES, OPERATOR_ROLES
 from service.auth.service import Caller, identify
 from service.db.database import Database
 from service.errors import Forbidden, Unauthorized
 from service.state import AppState
+from service.vocabulary import Role
 
 
 # Dependencies are async even when they do not await: FastAPI runs plain functions in a thread pool,
@@ -55,13 +57,8 @@ async def get_caller(
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
-# Admins may do whatever operators may do.
-OPERATOR_ROLES = frozenset({"operator", "admin"})
-INCIDENT_READER_ROLES = frozenset({"operator", "admin", "inspector", "display"})
-FIELD_ROLES = frozenset({"operator", "admin", "inspector"})
 
-
-def require_roles(*roles: str) -> Callable[[Caller], Awaitable[Caller]]:
+def require_roles(*roles: Role) -> Callable[[Caller], Awaitable[Caller]]:
     allowed = frozenset(roles)
 
     async def check(caller: CallerDep) -> Caller:
@@ -73,7 +70,7 @@ def require_roles(*roles: str) -> Callable[[Caller], Awaitable[Caller]]:
 
 
 OperatorDep = Annotated[Caller, Depends(require_roles(*OPERATOR_ROLES))]
-AdminDep = Annotated[Caller, Depends(require_roles("admin"))]
+AdminDep = Annotated[Caller, Depends(require_roles(Role.ADMIN))]
 IncidentReaderDep = Annotated[Caller, Depends(require_roles(*INCIDENT_READER_ROLES))]
 FieldDep = Annotated[Caller, Depends(require_roles(*FIELD_ROLES))]
 AnyCallerDep = CallerDep

@@ -18,7 +18,7 @@ SERVICE = Path(__file__).resolve().parent.parent / "service"
 # Lowest first. A name is a package (service/<name>/) or a top-level module (service/<name>.py).
 LAYERS: list[set[str]] = [
     {"kit"},
-    {"settings", "errors", "logs", "metrics", "matching"},
+    {"settings", "errors", "logs", "metrics", "matching", "vocabulary"},
     {"formats", "db", "ratelimit", "http"},
     {"auth", "ledger"},
     {"state"},

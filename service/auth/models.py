@@ -7,11 +7,8 @@ from datetime import datetime
 from sqlalchemy import Boolean, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.db.base import Base, UTCDateTime
-
-ROLES = ("admin", "operator", "inspector", "department", "display")
-USER_ROLES = ("admin", "operator", "inspector")
-KEY_ROLES = ("department", "display", "operator", "admin")
+from service.db.base import Base, UTCDateTime, WordType
+from service.vocabulary import Role
 
 
 class Principal(Base):
@@ -20,7 +17,7 @@ class Principal(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(8))  # "user" | "key"
     name: Mapped[str] = mapped_column(String(64), unique=True)  # user name, or the key's label
-    role: Mapped[str] = mapped_column(String(16))
+    role: Mapped[Role] = mapped_column(WordType(Role, 16))
     source: Mapped[str | None] = mapped_column(String(32))  # department keys only
     key_id: Mapped[str | None] = mapped_column(String(32), unique=True)  # public part of a key
     secret_hash: Mapped[str] = mapped_column(String(256))

@@ -15,6 +15,7 @@ from service.auth.tokens import mint_token
 from service.deps import AdminDep, CallerDep, OperatorDep, SessionDep, StateDep
 from service.errors import Unauthorized, UnsupportedMediaType
 from service.ratelimit import client_ip
+from service.vocabulary import Role
 
 router = APIRouter(tags=["auth"])
 
@@ -86,7 +87,7 @@ async def create_user(body: UserIn, state: StateDep, _admin: AdminDep) -> UserOu
 
 @router.post("/keys", response_model=KeyOut, status_code=201)
 async def create_key(body: KeyIn, state: StateDep, _admin: AdminDep) -> KeyOut:
-    if body.role == "department":
+    if body.role == Role.DEPARTMENT:
         await state.definitions.refresh_sources()  # a department installed a moment ago, perhaps on another worker
     async with state.db.transaction() as uow:
         principal, key = await service.create_key(

@@ -4,13 +4,16 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from service.auth.roles import KeyRole, UserRole
+from service.vocabulary import Role, Source
+
 
 class TokenOut(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"
     expires_in: int
     username: str
-    role: str
+    role: Role
 
 
 class TicketOut(BaseModel):
@@ -20,13 +23,13 @@ class TicketOut(BaseModel):
 
 class MeOut(BaseModel):
     username: str
-    role: str
-    source: str | None
+    role: Role
+    source: Source | None
 
 
 class UserOut(BaseModel):
     username: str
-    role: str
+    role: Role
 
 
 class UserList(BaseModel):
@@ -35,18 +38,18 @@ class UserList(BaseModel):
 
 class UserIn(BaseModel):
     username: str = Field(min_length=2, max_length=64)
-    role: Literal["inspector", "operator", "admin"]
+    role: UserRole
     password: str = Field(min_length=8, max_length=256)
 
 
 class KeyIn(BaseModel):
-    role: Literal["department", "display", "operator", "admin"]
-    source: str | None = Field(default=None, max_length=32)
+    role: KeyRole
+    source: Source | None = Field(default=None, max_length=32)
     label: str | None = Field(default=None, max_length=64)
 
 
 class KeyOut(BaseModel):
     key: str = Field(description="shown once; store it now")
     name: str
-    role: str
-    source: str | None
+    role: Role
+    source: Source | None

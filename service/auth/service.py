@@ -15,7 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.auth.models import KEY_ROLES, USER_ROLES, Principal
+from service.auth.models import Principal
+from service.auth.roles import KEY_ROLES, USER_ROLES
 from service.auth.secrets import (
     DEFAULT_HASHER,
     hash_secret_off_loop,
@@ -28,6 +29,7 @@ from service.auth.tokens import read_token
 from service.db.database import Database
 from service.errors import BadRequest, Conflict
 from service.kit.clock import utcnow
+from service.vocabulary import Role
 
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.\-]{2,64}$")
 
@@ -38,7 +40,7 @@ class Caller:
 
     principal_id: int
     name: str
-    role: str
+    role: Role
     source: str | None
     kind: str
 
@@ -46,12 +48,12 @@ class Caller:
     def assignee_scope(self) -> str | None:
         """Whose incidents alone this caller may read: an inspector's own name (docs/workflow.md §3);
         None for every other role."""
-        return self.name if self.role == "inspector" else None
+        return self.name if self.role == Role.INSPECTOR else None
 
     @property
     def actor(self) -> str:
         """How the caller is named in ledger events."""
-        return f"{self.role}:{self.source}" if self.role == "department" else self.name
+        return f"{self.role}:{self.source}" if self.role == Role.DEPARTMENT else self.name
 
 
 @dataclass(frozen=True)
@@ -160,7 +162,7 @@ async def create_key(
     """Create an API key; the clear key is returned once and never stored."""
     if role not in KEY_ROLES:
         raise BadRequest(f"role: must be one of {', '.join(KEY_ROLES)}", [{"field": "role"}])
-    if role == "department":
+    if role == Role.DEPARTMENT:
         if source not in known_sources:
             raise BadRequest(
                 f"source: a department key needs one of {', '.join(sorted(known_sources))}",

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
-from sqlalchemy import JSON, DateTime, MetaData
+from sqlalchemy import JSON, DateTime, MetaData, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
@@ -42,6 +43,31 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+W = TypeVar("W", bound=StrEnum)
+
+
+class WordType(TypeDecorator[W]):
+    """A word of a closed vocabulary (a ``StrEnum``) kept as its text; read back as the enum's member.
+
+    The column is a plain VARCHAR, so adding a word needs no migration; a stored word the enum
+    does not know fails on reading, as a data error.
+    """
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, words: type[W], length: int):
+        super().__init__(length)
+        self.words = words
+        self.length = length  # with words, what tells one WordType from another in the statement cache
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else str(value)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> W | None:
+        return None if value is None else self.words(value)
 
 
 JSONType: Any = JSON().with_variant(JSONB(), "postgresql")

@@ -13,10 +13,11 @@ from service.auth.models import Principal
 from service.auth.service import Caller
 from service.errors import Conflict
 from service.feeds.parse import parse_items
-from service.incidents import lifecycle, workflow
+from service.incidents import workflow
 from service.incidents.models import Incident
 from service.kit.clock import utcnow
 from service.state import AppState
+from service.vocabulary import Role, Status
 
 from .samples import load_samples, retimed, split_history
 from .setup import DEMO_INSPECTORS, DEMO_OPERATOR
@@ -25,11 +26,11 @@ log = logging.getLogger(__name__)
 
 # The pipeline, walked from its end so that work already started is finished first: who takes
 # each step, on incidents in which status, and the note it carries.
-STAGES: tuple[tuple[str, str, str, str | None], ...] = (
-    ("operator", lifecycle.RESOLVED, lifecycle.CLOSED, "复核通过，已办结"),
-    ("inspector", lifecycle.IN_PROGRESS, lifecycle.RESOLVED, "现场已整改"),
-    ("inspector", lifecycle.DISPATCHED, lifecycle.IN_PROGRESS, None),
-    ("operator", lifecycle.NEW, "assign", None),
+STAGES: tuple[tuple[Role, str, str, str | None], ...] = (
+    (Role.OPERATOR, Status.RESOLVED, Status.CLOSED, "复核通过，已办结"),
+    (Role.INSPECTOR, Status.IN_PROGRESS, Status.RESOLVED, "现场已整改"),
+    (Role.INSPECTOR, Status.DISPATCHED, Status.IN_PROGRESS, None),
+    (Role.OPERATOR, Status.NEW, "assign", None),
 )
 
 
@@ -90,7 +91,7 @@ class DemoCommandCentre:
         self.turn += 1
         for offset in range(len(STAGES)):
             role, status, step, note = STAGES[(first + offset) % len(STAGES)]
-            workers = [operator] if role == "operator" else self.rng.sample(inspectors, len(inspectors))
+            workers = [operator] if role == Role.OPERATOR else self.rng.sample(inspectors, len(inspectors))
             for worker in workers:
                 done = await self._step(worker, status, step, note, inspectors)
                 if done is not None:
@@ -101,7 +102,7 @@ class DemoCommandCentre:
         self, worker: Caller, status: str, step: str, note: str | None, inspectors: list[Caller]
     ) -> int | None:
         query = select(Incident.id, Incident.version).where(Incident.status == status)
-        if worker.role == "inspector":
+        if worker.role == Role.INSPECTOR:
             query = query.where(Incident.assignee == worker.name)
         async with self.state.db.session() as session:
             row = (await session.execute(query.order_by(Incident.last_reported_at).limit(1))).first()
@@ -114,7 +115,7 @@ class DemoCommandCentre:
                     inspector = self.rng.choice(inspectors).name
                     await workflow.assign(uow, incident_id, worker, inspector, version)
                 else:
-                    await workflow.change_status(uow, incident_id, worker, step, note, version)
+                    await workflow.change_status(uow, incident_id, worker, Status(step), note, version)
         except Conflict:
             return None  # someone at a screen changed it first; theirs stands
         return int(incident_id)

@@ -14,7 +14,6 @@ from service.auth import service as auth_service
 from service.auth.models import Principal
 from service.db.database import UnitOfWork
 from service.feeds.parse import parse_items
-from service.incidents import lifecycle
 from service.incidents.models import Incident
 from service.incidents.projection import record_change
 from service.kit.clock import utcnow
@@ -23,16 +22,17 @@ from service.records.models import SourceRecord
 from service.registry.importer import import_registry_file
 from service.registry.models import Entity
 from service.state import AppState
+from service.vocabulary import Role, Status
 
 from .samples import DATA, history_shift, load_samples, retimed, split_history
 
 log = logging.getLogger(__name__)
 
 DEMO_USERS = (
-    ("admin", "admin", "admin-demo-1"),
-    ("operator", "operator", "operator-demo-1"),
-    ("zhang", "inspector", "inspector-demo-1"),
-    ("li", "inspector", "inspector-demo-1"),
+    ("admin", Role.ADMIN, "admin-demo-1"),
+    ("operator", Role.OPERATOR, "operator-demo-1"),
+    ("zhang", Role.INSPECTOR, "inspector-demo-1"),
+    ("li", Role.INSPECTOR, "inspector-demo-1"),
 )
 HISTORY_OPEN_DAYS = 3  # history older than this is shown as handled
 # Of the recent problems, the share already handled when the demo starts, and how far each got:
@@ -57,7 +57,7 @@ async def prepare_demo(state: AppState, preload: bool = True, port: int = 8000) 
             if username not in existing_users:
                 await auth_service.create_user(uow.session, username, role, password, state.hasher)
         _, wall_key = await auth_service.create_key(
-            uow.session, "display", None, None, set(state.adapters.known_sources()), state.hasher
+            uow.session, Role.DISPLAY, None, None, set(state.adapters.known_sources()), state.hasher
         )
     if preload and records == 0:
         await preload_history(state)
@@ -99,7 +99,7 @@ async def work_through_history(state: AppState, now: datetime) -> None:
         rows = (
             await session.execute(
                 select(Incident.id, Incident.last_reported_at).where(
-                    Incident.status == lifecycle.NEW, Incident.last_reported_at < quiet
+                    Incident.status == Status.NEW, Incident.last_reported_at < quiet
                 )
             )
         ).all()
@@ -129,29 +129,28 @@ async def _handle_in_the_past(
         at = min(at + timedelta(hours=hours), latest)
         times.append(at)
     previous_assignee = incident.assignee
-    incident.assignee, incident.status = inspector, lifecycle.DISPATCHED
+    incident.assignee, incident.status = inspector, Status.DISPATCHED
     await record_change(
         uow,
         incident,
         "assigned",
         DEMO_OPERATOR,
-        {"assignee": inspector, "previous_assignee": previous_assignee, "from": lifecycle.NEW,
-         "to": lifecycle.DISPATCHED},
+        {"assignee": inspector, "previous_assignee": previous_assignee, "from": Status.NEW, "to": Status.DISPATCHED},
         at=times[0],
     )
     for at, (previous, target, note) in zip(times[1:], HISTORY_STEPS, strict=False):
         incident.status = target
-        if target in (lifecycle.RESOLVED, lifecycle.CLOSED):
+        if target in (Status.RESOLVED, Status.CLOSED):
             incident.resolved_at = incident.resolved_at or at
-        if target == lifecycle.CLOSED:
+        if target == Status.CLOSED:
             incident.resolution_note = note
-        actor = DEMO_OPERATOR if target == lifecycle.CLOSED else inspector
+        actor = DEMO_OPERATOR if target == Status.CLOSED else inspector
         change = {"from": previous, "to": target, "note": note}
         await record_change(uow, incident, "status_changed", actor, change, at=at)
 
 
 HISTORY_STEPS = (
-    (lifecycle.DISPATCHED, lifecycle.IN_PROGRESS, None),
-    (lifecycle.IN_PROGRESS, lifecycle.RESOLVED, "现场已整改"),
-    (lifecycle.RESOLVED, lifecycle.CLOSED, "复核通过，已办结"),
+    (Status.DISPATCHED, Status.IN_PROGRESS, None),
+    (Status.IN_PROGRESS, Status.RESOLVED, "现场已整改"),
+    (Status.RESOLVED, Status.CLOSED, "复核通过，已办结"),
 )

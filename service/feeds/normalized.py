@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from service.vocabulary import Category, Severity
+
 
 @dataclass(slots=True)
 class NormalizedRecord:
@@ -18,7 +20,7 @@ class NormalizedRecord:
     source: str
     source_record_id: str
     payload: dict[str, Any]
-    category: str  # one of CATEGORIES (service/incidents/vocabulary.py)
+    category: Category
     occurred_at: datetime  # aware, UTC
     is_problem: bool  # False: kept in the entity's file, opens no incident
     title: str
@@ -28,6 +30,6 @@ class NormalizedRecord:
     uscc: str | None = None  # as written; validity is the matcher's business
     lat: float | None = None  # WGS-84
     lng: float | None = None
-    severity: str = "medium"  # one of SEVERITIES
+    severity: Severity = Severity.MEDIUM
     status_text: str | None = None  # the department's own status word (jqzt, stage, 处理措施)
     extra: dict[str, Any] = field(default_factory=dict)

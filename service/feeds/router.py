@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, UploadFile
 
+from service.auth.roles import OPERATOR_ROLES
 from service.auth.service import Caller
 from service.deps import CallerDep, OperatorDep, PageLimit, PageOffset, SessionDep, StateDep
 from service.errors import Forbidden, NotFound, PayloadTooLarge
@@ -24,6 +25,7 @@ from service.ratelimit import client_ip
 from service.records.schemas import RecordOut
 from service.records.service import records_out
 from service.state import AppState
+from service.vocabulary import Role
 
 router = APIRouter(tags=["feeds"])
 
@@ -61,9 +63,9 @@ async def _check_source(state: AppState, caller: Caller, source: str, operators_
             state.adapters.get(source)
         except UnknownSourceError as exc:
             raise NotFound(str(exc)) from None
-    if caller.role == "department" and caller.source == source:
+    if caller.role == Role.DEPARTMENT and caller.source == source:
         return
-    if operators_too and caller.role in ("operator", "admin"):
+    if operators_too and caller.role in OPERATOR_ROLES:
         return
     raise Forbidden(f"this key may not send records for {source!r}")
 

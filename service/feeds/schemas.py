@@ -5,6 +5,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from service.records.schemas import RecordOut
+from service.vocabulary import Source
 
 
 class ItemResultOut(BaseModel):
@@ -56,7 +57,7 @@ class IncidentStatusOut(BaseModel):
 class RecordStatusOut(BaseModel):
     """What a department may see of its own record: where it stands in the command centre."""
 
-    source: str
+    source: Source
     source_record_id: str
     record_id: int
     revision: int

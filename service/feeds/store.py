@@ -21,7 +21,6 @@ from service.db.database import UnitOfWork
 from service.db.ids import reserve_ids
 from service.db.lists import in_pairs, in_values
 from service.feeds.normalized import NormalizedRecord
-from service.incidents.lifecycle import MERGED
 from service.incidents.placement import PlacedEntity, PlacementPass, PlacementRules, Report
 from service.kit.clock import utcnow
 from service.ledger.service import lock_ledger
@@ -29,6 +28,7 @@ from service.matching.matcher import MatchResult
 from service.matching.uscc import is_valid_uscc, normalize_uscc
 from service.records.models import SourceRecord
 from service.registry.models import Entity
+from service.vocabulary import Category, Severity, Status
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +72,7 @@ class NewRecord:
     revision: int = 1
     content_hash: str = ""
     payload: dict[str, Any] = field(default_factory=dict)
-    category: str = ""
+    category: Category = Category.OTHER  # this and the rest: the normalized record's (see _apply)
     is_problem: bool = False
     title: str = ""
     description: str = ""
@@ -82,7 +82,7 @@ class NewRecord:
     uscc_valid: bool | None = None
     lat: float | None = None
     lng: float | None = None
-    severity: str = ""
+    severity: Severity = Severity.MEDIUM
     status_text: str | None = None
     entity_id: str | None = None
     match_method: str | None = None
@@ -211,7 +211,7 @@ def _followed(placement: PlacementPass, incident_id: int) -> int:
     """The incident that holds a stored record's reports now: the one it names, or (if this pass
     merged that one) the incident it was merged into."""
     incident = placement.incident(incident_id)
-    while incident.status == MERGED and incident.merged_into is not None:
+    while incident.status == Status.MERGED and incident.merged_into is not None:
         try:
             incident = placement.incident(incident.merged_into)
         except KeyError:  # merged before this pass: its reports left with it

@@ -14,31 +14,26 @@ dispatched to themselves first (two events, one click in the UI).
 
 from __future__ import annotations
 
-NEW = "new"
-DISPATCHED = "dispatched"
-IN_PROGRESS = "in_progress"
-RESOLVED = "resolved"
-CLOSED = "closed"
-REJECTED = "rejected"
-MERGED = "merged"
+from service.vocabulary import Status
 
-STATUSES: tuple[str, ...] = (NEW, DISPATCHED, IN_PROGRESS, RESOLVED, CLOSED, REJECTED, MERGED)
+STATUSES: tuple[Status, ...] = tuple(Status)
 # Open incidents take new reports (docs/workflow.md, "Reports into incidents") and show on the wall.
-OPEN_STATUSES: frozenset[str] = frozenset({NEW, DISPATCHED, IN_PROGRESS, RESOLVED})
-TERMINAL_STATUSES: frozenset[str] = frozenset({CLOSED, REJECTED, MERGED})
+OPEN_STATUSES: frozenset[Status] = frozenset({Status.NEW, Status.DISPATCHED, Status.IN_PROGRESS, Status.RESOLVED})
+TERMINAL_STATUSES: frozenset[Status] = frozenset({Status.CLOSED, Status.REJECTED, Status.MERGED})
 
-_TRANSITIONS: dict[str, tuple[str, ...]] = {
-    NEW: (DISPATCHED, REJECTED, MERGED),
-    DISPATCHED: (IN_PROGRESS, REJECTED, MERGED),
-    IN_PROGRESS: (RESOLVED, MERGED),
-    RESOLVED: (CLOSED, IN_PROGRESS, MERGED),
-    CLOSED: (),
-    REJECTED: (),
-    MERGED: (),
+# Keyed by Status; typed by str so that any stored or sent word can be looked up.
+_TRANSITIONS: dict[str, tuple[Status, ...]] = {
+    Status.NEW: (Status.DISPATCHED, Status.REJECTED, Status.MERGED),
+    Status.DISPATCHED: (Status.IN_PROGRESS, Status.REJECTED, Status.MERGED),
+    Status.IN_PROGRESS: (Status.RESOLVED, Status.MERGED),
+    Status.RESOLVED: (Status.CLOSED, Status.IN_PROGRESS, Status.MERGED),
+    Status.CLOSED: (),
+    Status.REJECTED: (),
+    Status.MERGED: (),
 }
 
 # Closing needs the resolution, rejecting needs the reason: both end the incident for good.
-NOTE_REQUIRED_FOR: frozenset[str] = frozenset({CLOSED, REJECTED})
+NOTE_REQUIRED_FOR: frozenset[Status] = frozenset({Status.CLOSED, Status.REJECTED})
 
 
 class LifecycleError(Exception):
@@ -69,11 +64,11 @@ class NoteRequired(LifecycleError):
 
     def __init__(self, target: str):
         self.target = target
-        what = "a resolution note" if target == CLOSED else "a reason"
+        what = "a resolution note" if target == Status.CLOSED else "a reason"
         super().__init__(f"changing the status to {target!r} needs {what}")
 
 
-def allowed_transitions(status: str) -> tuple[str, ...]:
+def allowed_transitions(status: str) -> tuple[Status, ...]:
     """The statuses an incident in ``status`` may move to, in lifecycle order."""
     try:
         return _TRANSITIONS[status]

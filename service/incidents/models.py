@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.db.base import Base, JSONType, UTCDateTime
+from service.db.base import Base, JSONType, UTCDateTime, WordType
+from service.vocabulary import Category, Severity, Status
 
 
 class Incident(Base):
@@ -17,9 +18,9 @@ class Incident(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     entity_id: Mapped[str | None] = mapped_column(ForeignKey("entities.id"))
     entity_name: Mapped[str | None] = mapped_column(String(200))
-    category: Mapped[str] = mapped_column(String(32))
-    severity: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(16), default="new")
+    category: Mapped[Category] = mapped_column(WordType(Category, 32))
+    severity: Mapped[Severity] = mapped_column(WordType(Severity, 16))
+    status: Mapped[Status] = mapped_column(WordType(Status, 16), default=Status.NEW)
     title: Mapped[str] = mapped_column(String(300))
     address: Mapped[str | None] = mapped_column(String(300))
     lat: Mapped[float | None] = mapped_column(Float)
@@ -57,9 +58,9 @@ class IncidentRow:
     id: int
     entity_id: str | None
     entity_name: str | None
-    category: str
-    severity: str
-    status: str
+    category: Category
+    severity: Severity
+    status: Status
     title: str
     address: str | None
     lat: float | None

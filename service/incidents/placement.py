@@ -23,14 +23,14 @@ from service.db.bulk import insert_rows
 from service.db.database import UnitOfWork
 from service.db.ids import reserve_ids
 from service.db.lists import in_pairs, in_values
-from service.incidents.lifecycle import MERGED, OPEN_STATUSES
+from service.incidents.lifecycle import OPEN_STATUSES
 from service.incidents.merging import IncidentFacts, MergeSettings, ReportFacts, place_report
 from service.incidents.models import Incident, IncidentRow
 from service.incidents.projection import record_change
 from service.incidents.sla import SlaRule, compute_due_at, is_overdue
-from service.incidents.vocabulary import SEVERITIES
 from service.kit.clock import utcnow
 from service.records.models import SourceRecord
+from service.vocabulary import SEVERITIES, Category, Severity, Status
 
 METRES_PER_DEGREE_LAT = 111_320.0
 
@@ -42,13 +42,13 @@ class PlacedRecord(Protocol):
     source: str
     source_record_id: str
     entity_id: str | None
-    category: str
+    category: Category
     occurred_at: datetime
     lat: float | None
     lng: float | None
     title: str
     address: str | None
-    severity: str
+    severity: Severity
     is_problem: bool
     incident_id: int | None
 
@@ -122,7 +122,7 @@ def placement_key(entity_id: str | None, category: str) -> tuple[str, str]:
     return (f"entity:{entity_id}", category) if entity_id is not None else ("place", category)
 
 
-def more_severe(a: str, b: str) -> str:
+def more_severe(a: Severity, b: Severity) -> Severity:
     rank = {s: i for i, s in enumerate(SEVERITIES)}
     return a if rank.get(a, 1) >= rank.get(b, 1) else b
 
@@ -319,7 +319,7 @@ class PlacementPass:
             entity_name=entity.name if entity else None,
             category=record.category,
             severity=record.severity,
-            status="new",
+            status=Status.NEW,
             title=record.title[:300],
             address=(entity.address if entity and entity.address else record.address),
             lat=entity.lat if entity and entity.lat is not None else record.lat,
@@ -372,7 +372,7 @@ class PlacementPass:
         if gone.due_at and (kept.due_at is None or gone.due_at < kept.due_at):
             kept.due_at, kept.overdue = gone.due_at, gone.overdue or kept.overdue
         kept.assignee = kept.assignee or gone.assignee
-        gone.status, gone.merged_into = MERGED, kept.id
+        gone.status, gone.merged_into = Status.MERGED, kept.id
         await self._change(gone, "merged", actor, {"into": kept.id, "reason": reason})
         await self._change(
             kept, "absorbed", actor, {"from": gone.id, "report_count": gone.report_count, "reason": reason}

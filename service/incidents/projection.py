@@ -7,16 +7,16 @@ from typing import Any
 
 from service.db.database import UnitOfWork
 from service.incidents.models import IncidentState
-from service.incidents.vocabulary import CATEGORIES
 from service.kit.clock import utcnow
 from service.ledger.service import AppendedEvent, append_event
+from service.vocabulary import CATEGORY_NAMES
 
 
 def incident_as_dict(incident: IncidentState) -> dict[str, Any]:
     return {
         "id": incident.id,
         "category": incident.category,
-        "category_name": CATEGORIES.get(incident.category, incident.category),
+        "category_name": CATEGORY_NAMES.get(incident.category, incident.category),
         "severity": incident.severity,
         "status": incident.status,
         "entity_id": incident.entity_id,

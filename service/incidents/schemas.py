@@ -1,20 +1,19 @@
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, Field
 
 from service.records.schemas import RecordOut
-
-TargetStatus = Literal["dispatched", "in_progress", "resolved", "closed", "rejected", "new", "merged"]
+from service.vocabulary import Category, Severity, Source, Status
 
 
 class IncidentOut(BaseModel):
     id: int
-    category: str
+    category: Category
     category_name: str
-    severity: str
-    status: str
+    severity: Severity
+    status: Status
     entity_id: str | None
     entity_name: str | None
     title: str
@@ -22,7 +21,7 @@ class IncidentOut(BaseModel):
     lat: float | None
     lng: float | None
     grid: str | None
-    sources: list[str]
+    sources: list[Source]
     report_count: int
     first_reported_at: str
     last_reported_at: str
@@ -75,7 +74,7 @@ class IncidentDetail(IncidentOut):
 
 
 class StatusIn(BaseModel):
-    status: TargetStatus
+    status: Status
     note: str | None = Field(default=None, max_length=2000)
     expected_version: int = Field(ge=0, le=2**31 - 1)
 

@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import chinese_calendar
 
-from service.incidents.vocabulary import CATEGORIES
+from service.vocabulary import CATEGORY_NAMES, Category
 
 SlaUnit = Literal["calendar_hours", "working_hours", "working_days"]
 SLA_UNITS: tuple[str, ...] = get_args(SlaUnit)
@@ -42,14 +42,14 @@ SLA_UNITS: tuple[str, ...] = get_args(SlaUnit)
 class SlaRule:
     """A category's deadline: ``amount`` of ``unit`` after the incident opens."""
 
-    category: str
+    category: Category
     amount: int
     unit: SlaUnit
 
     def __post_init__(self) -> None:
-        if self.category not in CATEGORIES:
+        if self.category not in CATEGORY_NAMES:
             raise ValueError(
-                f"SLA rule for unknown category {self.category!r}; known: {', '.join(CATEGORIES)}"
+                f"SLA rule for unknown category {self.category!r}; known: {', '.join(CATEGORY_NAMES)}"
             )
         if self.unit not in SLA_UNITS:
             raise ValueError(
@@ -80,17 +80,17 @@ def _rules(*rules: SlaRule) -> Mapping[str, SlaRule]:
 #   price         3 working days    — price and weights complaints, handled by the regulator's office
 #   licence       5 working days    — licence display and unlicensed business: paperwork
 DEFAULT_SLA_RULES: Mapping[str, SlaRule] = _rules(
-    SlaRule("fire", 2, "calendar_hours"),
-    SlaRule("order", 2, "calendar_hours"),
-    SlaRule("traffic", 2, "calendar_hours"),
-    SlaRule("street_order", 4, "calendar_hours"),
-    SlaRule("noise", 4, "calendar_hours"),
-    SlaRule("appearance", 24, "calendar_hours"),
-    SlaRule("waste", 24, "calendar_hours"),
-    SlaRule("other", 24, "calendar_hours"),
-    SlaRule("food", 72, "calendar_hours"),
-    SlaRule("price", 3, "working_days"),
-    SlaRule("licence", 5, "working_days"),
+    SlaRule(Category.FIRE, 2, "calendar_hours"),
+    SlaRule(Category.ORDER, 2, "calendar_hours"),
+    SlaRule(Category.TRAFFIC, 2, "calendar_hours"),
+    SlaRule(Category.STREET_ORDER, 4, "calendar_hours"),
+    SlaRule(Category.NOISE, 4, "calendar_hours"),
+    SlaRule(Category.APPEARANCE, 24, "calendar_hours"),
+    SlaRule(Category.WASTE, 24, "calendar_hours"),
+    SlaRule(Category.OTHER, 24, "calendar_hours"),
+    SlaRule(Category.FOOD, 72, "calendar_hours"),
+    SlaRule(Category.PRICE, 3, "working_days"),
+    SlaRule(Category.LICENCE, 5, "working_days"),
 )
 
 
@@ -111,8 +111,8 @@ def parse_sla_rules(
         raise ValueError('SLA rules must be a JSON object: {"<category>": {"amount": N, "unit": "..."}}')
     rules = dict(defaults)
     for category, spec in raw.items():
-        if category not in CATEGORIES:
-            raise ValueError(f"SLA rules name unknown category {category!r}; known: {', '.join(CATEGORIES)}")
+        if category not in CATEGORY_NAMES:
+            raise ValueError(f"SLA rules name unknown category {category!r}; known: {', '.join(CATEGORY_NAMES)}")
         if not isinstance(spec, dict):
             raise ValueError(f'SLA rule for {category!r} must be an object {{"amount": N, "unit": "..."}}')
         unexpected = set(spec) - {"amount", "unit"}
@@ -122,7 +122,7 @@ def parse_sla_rules(
                 f"SLA rule for {category!r} needs exactly the fields amount and unit"
                 f" (missing: {sorted(missing)}, unexpected: {sorted(unexpected)})"
             )
-        rules[category] = SlaRule(category, spec["amount"], spec["unit"])
+        rules[category] = SlaRule(Category(category), spec["amount"], spec["unit"])
     return rules
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from sqlalchemy import ColumnElement, exists, or_, select
 
 from service.auth.models import Principal
+from service.auth.roles import ASSIGNEE_ROLES, OPERATOR_ROLES
 from service.auth.service import Caller
 from service.db.database import UnitOfWork
 from service.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, Unprocessable
@@ -24,8 +25,7 @@ from service.kit.clock import utcnow
 from service.kit.personal import mask_phone_numbers
 from service.ledger.models import LedgerEvent
 from service.ledger.service import lock_ledger
-
-OPERATOR_ROLES = frozenset({"operator", "admin"})
+from service.vocabulary import Role, Status
 
 
 def may_act_on(caller: Caller, incident: Incident) -> bool:
@@ -34,7 +34,7 @@ def may_act_on(caller: Caller, incident: Incident) -> bool:
 
 
 def _may_act(caller: Caller, assignee: str | None) -> bool:
-    return caller.role in OPERATOR_ROLES or (caller.role == "inspector" and assignee == caller.name)
+    return caller.role in OPERATOR_ROLES or (caller.role == Role.INSPECTOR and assignee == caller.name)
 
 
 async def _load_for_change(uow: UnitOfWork, incident_id: int, caller: Caller, expected_version: int | None) -> Incident:
@@ -53,11 +53,11 @@ async def _load_for_change(uow: UnitOfWork, incident_id: int, caller: Caller, ex
 
 
 async def change_status(
-    uow: UnitOfWork, incident_id: int, caller: Caller, target: str, note: str | None, expected_version: int
+    uow: UnitOfWork, incident_id: int, caller: Caller, target: Status, note: str | None, expected_version: int
 ) -> Incident:
     """Move an incident along its lifecycle (docs/workflow.md §1)."""
     incident = await _load_for_change(uow, incident_id, caller, expected_version)
-    if target == lifecycle.MERGED:
+    if target == Status.MERGED:
         raise Unprocessable(
             "merging is done with POST /incidents/{id}/merge",
             [{"field": "status", "reason": "use the merge endpoint"}],
@@ -78,11 +78,11 @@ async def change_status(
     note = mask_phone_numbers(note) if note is not None else None  # into the ledger: no caller's number
     previous, now = incident.status, utcnow()
     incident.status = target
-    if target in (lifecycle.RESOLVED, lifecycle.CLOSED, lifecycle.REJECTED):
+    if target in (Status.RESOLVED, Status.CLOSED, Status.REJECTED):
         incident.resolved_at = incident.resolved_at or now
-    if target in (lifecycle.CLOSED, lifecycle.REJECTED):
+    if target in (Status.CLOSED, Status.REJECTED):
         incident.resolution_note = note
-    if previous == lifecycle.RESOLVED and target == lifecycle.IN_PROGRESS:
+    if previous == Status.RESOLVED and target == Status.IN_PROGRESS:
         incident.resolved_at = None  # reopened
     await record_change(uow, incident, "status_changed", caller.actor, {"from": previous, "to": target, "note": note})
     return incident
@@ -101,15 +101,15 @@ async def assign(
     person = await uow.session.scalar(
         select(Principal).where(Principal.name == assignee, Principal.kind == "user", Principal.active)
     )
-    if person is None or person.role not in ("inspector", "operator"):
+    if person is None or person.role not in ASSIGNEE_ROLES:
         raise Unprocessable(
             f"no active inspector or operator named {assignee!r}",
             [{"field": "assignee", "reason": "unknown user"}],
         )
     previous_status, previous_assignee = incident.status, incident.assignee
     incident.assignee = assignee
-    if incident.status == lifecycle.NEW:
-        incident.status = lifecycle.DISPATCHED
+    if incident.status == Status.NEW:
+        incident.status = Status.DISPATCHED
     # previous_assignee lets the live stream tell that inspector the task left them (live/filters.py).
     await record_change(
         uow,

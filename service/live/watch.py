@@ -27,6 +27,7 @@ import httpx
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
+from service.incidents.lifecycle import TERMINAL_STATUSES
 from service.kit.clock import SHANGHAI
 
 SILENCE_LIMIT_S = 45.0  # docs/live-stream.md: no event and no ping for this long → reconnect
@@ -66,7 +67,7 @@ class StreamCursor:
             self.since = seq
             incident = message.get("incident")
             if isinstance(incident, dict) and "id" in incident:
-                if incident.get("status") in ("closed", "rejected", "merged"):
+                if incident.get("status") in TERMINAL_STATUSES:
                     self.open_incidents.pop(incident["id"], None)
                 else:
                     self.open_incidents[incident["id"]] = incident

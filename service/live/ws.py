@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.datastructures import QueryParams
 from starlette.websockets import WebSocketDisconnect
 
+from service.auth.roles import INCIDENT_READER_ROLES
 from service.auth.service import Caller, identify, redeem_ticket
 from service.errors import AppError, BadRequest, ServiceUnavailable
 from service.live.client import EndReason
@@ -39,11 +40,10 @@ log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["live"])
 
-LIVE_ROLES = frozenset({"display", "operator", "admin", "inspector"})
+LIVE_ROLES = INCIDENT_READER_ROLES  # whoever reads incidents may follow them live
 CLOSE_TIMEOUT_S = 5.0  # a client that reads nothing cannot take the close frame either
 MAX_EPOCH_LENGTH = 64
-CLOSE_CODES = {EndReason.SLOW: CLOSE_SLOW, EndReason.LEDGER_REPLACED: CLOSE_RESTART,
-               EndReason.SHUTDOWN: CLOSE_RESTART}
+CLOSE_CODES = {EndReason.SLOW: CLOSE_SLOW, EndReason.LEDGER_REPLACED: CLOSE_RESTART, EndReason.SHUTDOWN: CLOSE_RESTART}
 
 
 class BadParameters(ValueError):

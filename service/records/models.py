@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.db.base import Base, JSONType, UTCDateTime
+from service.db.base import Base, JSONType, UTCDateTime, WordType
+from service.vocabulary import Category, Severity
 
 
 class SourceRecord(Base):
@@ -20,7 +21,7 @@ class SourceRecord(Base):
     revision: Mapped[int] = mapped_column(Integer, default=1)
     content_hash: Mapped[str] = mapped_column(String(64))
     payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
-    category: Mapped[str] = mapped_column(String(32))
+    category: Mapped[Category] = mapped_column(WordType(Category, 32))
     is_problem: Mapped[bool] = mapped_column(Boolean)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     title: Mapped[str] = mapped_column(String(300))
@@ -31,7 +32,7 @@ class SourceRecord(Base):
     uscc_valid: Mapped[bool | None] = mapped_column(Boolean)
     lat: Mapped[float | None] = mapped_column(Float)
     lng: Mapped[float | None] = mapped_column(Float)
-    severity: Mapped[str] = mapped_column(String(16))
+    severity: Mapped[Severity] = mapped_column(WordType(Severity, 16))
     status_text: Mapped[str | None] = mapped_column(String(64))
     entity_id: Mapped[str | None] = mapped_column(ForeignKey("entities.id"))
     match_method: Mapped[str | None] = mapped_column(String(32))

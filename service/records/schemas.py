@@ -6,6 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
+from service.vocabulary import Category, Severity, Source
+
 
 class CandidateOut(BaseModel):
     entity_id: str
@@ -18,10 +20,10 @@ class RecordOut(BaseModel):
     """A department record as operators see it: normalized fields and links, no personal data."""
 
     id: int
-    source: str
+    source: Source
     source_record_id: str
     revision: int
-    category: str
+    category: Category
     is_problem: bool
     occurred_at: datetime
     received_at: datetime
@@ -33,7 +35,7 @@ class RecordOut(BaseModel):
     uscc_valid: bool | None
     lat: float | None
     lng: float | None
-    severity: str
+    severity: Severity
     status_text: str | None
     entity_id: str | None
     match_method: str | None

@@ -6,6 +6,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from service.matching.geo import CHINA_LAT, CHINA_LNG
 from service.matching.uscc import USCC_ALPHABET, USCC_LENGTH, normalize_uscc
+from service.vocabulary import Source
 
 EntityKind = Literal["shop", "hospital", "school", "other"]
 
@@ -90,7 +91,7 @@ class EntityList(BaseModel):
 class TimelineItem(BaseModel):
     at: str
     kind: Literal["record", "event"]
-    source: str | None
+    source: Source | None
     title: str
     incident_id: int | None
     record_id: int | None

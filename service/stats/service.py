@@ -9,9 +9,10 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.incidents.lifecycle import MERGED, OPEN_STATUSES, REJECTED
+from service.incidents.lifecycle import OPEN_STATUSES
 from service.incidents.models import Incident
 from service.kit.clock import SHANGHAI, local_today_start, utcnow
+from service.vocabulary import Status
 
 TREND_DAYS = 14
 TOP_ENTITIES = 10
@@ -30,14 +31,14 @@ async def compute_stats(session: AsyncSession, now: datetime | None = None) -> d
             )
         )
     ).all()
-    by_category: Counter[str] = Counter(r.category for r in open_rows)
+    by_category: Counter[str] = Counter(r.category.value for r in open_rows)  # JSON keys: plain str
     by_source: Counter[str] = Counter(s for r in open_rows for s in (r.sources or []))
     by_grid: Counter[str] = Counter(r.grid or "未分网格" for r in open_rows)
 
     recent = (
         await session.execute(
             select(Incident.first_reported_at, Incident.resolved_at, Incident.status).where(
-                Incident.status != MERGED,
+                Incident.status != Status.MERGED,
                 or_(Incident.first_reported_at >= trend_start, Incident.resolved_at >= trend_start),
             )
         )
@@ -48,7 +49,7 @@ async def compute_stats(session: AsyncSession, now: datetime | None = None) -> d
     for row in recent:
         if row.first_reported_at >= trend_start:
             new_per_day[row.first_reported_at.astimezone(SHANGHAI).date().isoformat()] += 1
-        if row.resolved_at is not None and row.resolved_at >= trend_start and row.status != REJECTED:
+        if row.resolved_at is not None and row.resolved_at >= trend_start and row.status != Status.REJECTED:
             resolved_per_day[row.resolved_at.astimezone(SHANGHAI).date().isoformat()] += 1
     today_key = days[-1]
 
@@ -57,7 +58,7 @@ async def compute_stats(session: AsyncSession, now: datetime | None = None) -> d
             select(Incident.entity_id, Incident.entity_name, func.count().label("n"))
             .where(
                 Incident.entity_id.is_not(None),
-                Incident.status != MERGED,
+                Incident.status != Status.MERGED,
                 Incident.first_reported_at >= now - RECURRENCE_WINDOW,
             )
             .group_by(Incident.entity_id, Incident.entity_name)

@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AnyUrl, BaseModel, Field, UrlConstraints
 
+from service.vocabulary import Source
+
 DeliveryStatus = Literal["pending", "delivered", "failed"]
 # The column holds 500 characters; a longer URL is refused here rather than failing in the database.
 WebhookUrl = Annotated[AnyUrl, UrlConstraints(max_length=500, allowed_schemes=["http", "https"], host_required=True)]
@@ -23,7 +25,7 @@ class WebhookIn(BaseModel):
 
 
 class WebhookOut(BaseModel):
-    source: str
+    source: Source
     url: str
     active: bool
     updated_at: datetime
@@ -51,7 +53,7 @@ class AttemptOut(BaseModel):
 class DeliveryOut(BaseModel):
     id: int
     delivery_id: str
-    source: str
+    source: Source
     event: str
     event_seq: int
     incident_id: int | None

@@ -20,6 +20,7 @@ from service.ledger.models import LedgerEvent
 from service.ledger.service import verify_ledger
 from service.state import AppState
 from service.stats.service import compute_stats
+from service.vocabulary import Status
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -45,15 +46,15 @@ async def test_the_demo_inspectors_take_problems_from_new_to_closed(state: AppSt
     await _report(state, [timedelta(minutes=10 + i) for i in range(6)])
     async with state.db.session() as session:
         head_before = await session.scalar(select(func.max(LedgerEvent.seq))) or 0
-    assert (await _statuses(state))[lifecycle.NEW] >= 4
+    assert (await _statuses(state))[Status.NEW] >= 4
 
     centre = DemoCommandCentre(state, random.Random(3))
     steps = [await centre.take_turn() for _ in range(24)]
 
     taken = Counter(step for _, step in filter(None, steps))
-    assert taken["assign"] >= 4 and taken[lifecycle.CLOSED] >= 2, taken
+    assert taken["assign"] >= 4 and taken[Status.CLOSED] >= 2, taken
     statuses = await _statuses(state)
-    assert statuses[lifecycle.CLOSED] >= 2, statuses
+    assert statuses[Status.CLOSED] >= 2, statuses
     async with state.db.session() as session:
         stats = await compute_stats(session)
         events = (
@@ -69,11 +70,11 @@ async def test_the_demo_inspectors_take_problems_from_new_to_closed(state: AppSt
         incident = incidents[event.incident_id]
         if event.type == "assigned":
             assert event.actor == DEMO_OPERATOR and event.data["assignee"] in DEMO_INSPECTORS
-        elif event.data["to"] == lifecycle.CLOSED:
+        elif event.data["to"] == Status.CLOSED:
             assert event.actor == DEMO_OPERATOR and event.data["note"]
         else:
             assert event.type == "status_changed"
-            assert event.data["to"] in (lifecycle.IN_PROGRESS, lifecycle.RESOLVED)
+            assert event.data["to"] in (Status.IN_PROGRESS, Status.RESOLVED)
             assert event.actor == incident.assignee, "an inspector works only on their own problems"
     async with state.db.session() as session:
         check, _ = await verify_ledger(session)
@@ -101,9 +102,9 @@ async def test_the_demo_history_leaves_no_recent_day_without_closures(state: App
             )
         )
     assert old_open == 0, "problems older than three days are all handled"
-    assert recent and all(i.status == lifecycle.NEW for i in recent), "the last hours' problems are left new"
+    assert recent and all(i.status == Status.NEW for i in recent), "the last hours' problems are left new"
     last_days = stats["trend"][-4:]
     assert all(day["resolved"] > 0 for day in last_days), last_days
     statuses = await _statuses(state)
-    for status in (lifecycle.NEW, lifecycle.DISPATCHED, lifecycle.IN_PROGRESS, lifecycle.RESOLVED, lifecycle.CLOSED):
+    for status in (Status.NEW, Status.DISPATCHED, Status.IN_PROGRESS, Status.RESOLVED, Status.CLOSED):
         assert statuses[status] > 0, f"no {status} problem after the history: {statuses}"

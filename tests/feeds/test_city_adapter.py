@@ -12,8 +12,8 @@ import pytest
 
 from service.feeds.adapters import city
 from service.formats.fields import RecordRejected
-from service.incidents.vocabulary import CATEGORIES, SEVERITIES
 from service.matching.geo import gcj02_to_wgs84, haversine_m
+from service.vocabulary import CATEGORY_NAMES, SEVERITIES
 
 GCJ: dict[str, Any] = {"lng": 121.461116, "lat": 31.304674, "crs": "GCJ-02"}
 
@@ -50,7 +50,7 @@ def test_every_sample_case_parses(samples: Path, now: datetime) -> None:
     records = [city.parse(json.loads(line), now=now) for line in lines if line.strip()]
     assert len(records) >= 1000
     for record in records:
-        assert record.is_problem and record.category in CATEGORIES and record.severity in SEVERITIES
+        assert record.is_problem and record.category in CATEGORY_NAMES and record.severity in SEVERITIES
         assert record.occurred_at.tzinfo is UTC
         assert record.lat is not None and record.lng is not None
         # converted from GCJ-02: the payload keeps the original, a few hundred metres away

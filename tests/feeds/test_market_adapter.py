@@ -11,7 +11,7 @@ import pytest
 from service.feeds.adapters import market
 from service.formats.fields import RecordRejected
 from service.formats.files import read_rows
-from service.incidents.vocabulary import CATEGORIES, SEVERITIES
+from service.vocabulary import CATEGORY_NAMES, SEVERITIES
 
 SEPT_1_MIDNIGHT_SHANGHAI = datetime(2026, 8, 31, 16, 0, tzinfo=UTC)
 
@@ -51,7 +51,7 @@ def test_every_sample_row_parses(samples: Path, filename: str, now: datetime) ->
     records = [market.parse(values, now=now) for _, values in rows]
     assert len(records) >= 1000
     for record in records:
-        assert record.category in CATEGORIES and record.severity in SEVERITIES
+        assert record.category in CATEGORY_NAMES and record.severity in SEVERITIES
         assert record.is_problem == (record.status_text != "通过")
         assert record.occurred_at.tzinfo is UTC and record.occurred_at.hour == 16  # local midnight
     assert any(not record.is_problem for record in records) and any(record.is_problem for record in records)

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from service.feeds.adapters import police
 from service.feeds.normalized import NormalizedRecord
 from service.formats.fields import RecordRejected
-from service.incidents.vocabulary import CATEGORIES, SEVERITIES
+from service.vocabulary import CATEGORY_NAMES, SEVERITIES
 
 PHONE = "13812345678"
 
@@ -58,7 +58,7 @@ def test_every_sample_call_parses(samples: Path, now: datetime) -> None:
     assert len(records) >= 500
     for record in records:
         assert record.source == "police" and record.is_problem
-        assert record.category in CATEGORIES and record.severity in SEVERITIES
+        assert record.category in CATEGORY_NAMES and record.severity in SEVERITIES
         assert record.occurred_at.tzinfo is UTC
         assert "****" in record.payload["bjrdh"]
         assert record.title.startswith(police.CATEGORY_BY_CODE[record.extra["category_code"]][0])

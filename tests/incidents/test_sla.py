@@ -18,7 +18,7 @@ from service.incidents.sla import (
     is_working_day,
     parse_sla_rules,
 )
-from service.incidents.vocabulary import CATEGORIES
+from service.vocabulary import CATEGORY_NAMES
 
 SHANGHAI = timezone(timedelta(hours=8))
 
@@ -192,7 +192,7 @@ def test_years_outside_the_package_do_not_crash() -> None:
 
 
 def test_default_rules_cover_every_category() -> None:
-    assert set(DEFAULT_SLA_RULES) == set(CATEGORIES)
+    assert set(DEFAULT_SLA_RULES) == set(CATEGORY_NAMES)
     assert all(rule.category == category for category, rule in DEFAULT_SLA_RULES.items())
     assert DEFAULT_SLA_RULES["fire"] == SlaRule("fire", 2, "calendar_hours")
     assert DEFAULT_SLA_RULES["licence"] == SlaRule("licence", 5, "working_days")
@@ -216,7 +216,7 @@ def test_parse_overrides_some_and_keeps_the_rest() -> None:
     assert rules["noise"] == SlaRule("noise", 2, "calendar_hours")
     assert rules["waste"] == SlaRule("waste", 16, "working_hours")
     assert rules["fire"] == DEFAULT_SLA_RULES["fire"]
-    assert set(rules) == set(CATEGORIES)
+    assert set(rules) == set(CATEGORY_NAMES)
     assert parse_sla_rules("{}") == dict(DEFAULT_SLA_RULES)
     assert parse_sla_rules('{"fire": {"amount": 1, "unit": "calendar_hours"}}', defaults={}) == {
         "fire": SlaRule("fire", 1, "calendar_hours")

@@ -34,29 +34,30 @@ from service.formats.fields import (
 )
 from service.formats.files import describe_type
 from service.matching.geo import gcj02_to_wgs84
+from service.vocabulary import Category
 
 SOURCE = "city"
 ID_FIELD = "taskId"
 NAME, LABEL, COLOUR = "城管", "城管", "#34c38f"  # how screens show the department
 
 # 事项代码 (GB/T 47678.5-2026) → (categoryName, unified category)
-CATEGORY_BY_CODE: dict[str, tuple[str, str]] = {
-    "06010": ("暴露垃圾", "appearance"),
-    "06027": ("油烟污染", "appearance"),
-    "06036": ("乱堆杂物", "appearance"),
-    "07001": ("非法小广告", "appearance"),
-    "07003": ("违规户外广告", "appearance"),
-    "07006": ("违规牌匾标识", "appearance"),
-    "09012": ("占用消防通道", "fire"),
-    "09010": ("非机动车乱停放", "traffic"),
-    "09001": ("无照经营游商", "street_order"),
-    "09005": ("店外经营", "street_order"),
-    "09006": ("占道经营", "street_order"),
-    "06028": ("噪声扰民", "noise"),
-    "06041": ("垃圾未分类", "waste"),
-    "06042": ("垃圾站（箱）满溢", "waste"),
-    "09009": ("机动车乱停放", "traffic"),
-    "09015": ("无证餐饮", "licence"),
+CATEGORY_BY_CODE: dict[str, tuple[str, Category]] = {
+    "06010": ("暴露垃圾", Category.APPEARANCE),
+    "06027": ("油烟污染", Category.APPEARANCE),
+    "06036": ("乱堆杂物", Category.APPEARANCE),
+    "07001": ("非法小广告", Category.APPEARANCE),
+    "07003": ("违规户外广告", Category.APPEARANCE),
+    "07006": ("违规牌匾标识", Category.APPEARANCE),
+    "09012": ("占用消防通道", Category.FIRE),
+    "09010": ("非机动车乱停放", Category.TRAFFIC),
+    "09001": ("无照经营游商", Category.STREET_ORDER),
+    "09005": ("店外经营", Category.STREET_ORDER),
+    "09006": ("占道经营", Category.STREET_ORDER),
+    "06028": ("噪声扰民", Category.NOISE),
+    "06041": ("垃圾未分类", Category.WASTE),
+    "06042": ("垃圾站（箱）满溢", Category.WASTE),
+    "09009": ("机动车乱停放", Category.TRAFFIC),
+    "09015": ("无证餐饮", Category.LICENCE),
 }
 _CODE_BY_NAME = {normalise_word(name): code for code, (name, _) in CATEGORY_BY_CODE.items()}
 

@@ -7,8 +7,9 @@ problem. Values from XLSX may be numbers or date cells; text fields take numbers
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from service.feeds.adapters.base import (
     MAX_ADDRESS_LEN,
@@ -28,6 +29,7 @@ from service.formats.fields import (
     local_midnight_utc,
     show,
 )
+from service.vocabulary import Category, Severity
 
 SOURCE = "market"
 ID_FIELD = "记录编号"
@@ -41,21 +43,22 @@ COLUMNS: tuple[str, ...] = (
 REQUIRED_COLUMNS: tuple[str, ...] = ("记录编号", "检查日期", "检查事项", "处理措施")
 
 # 检查事项 → unified category
-CATEGORY_BY_ITEM: dict[str, str] = {
-    "食品安全": "food",
-    "证照公示": "licence",
-    "价格行为": "price",
-    "计量器具": "price",
-    "广告发布": "appearance",
-    "消防安全": "fire",
+CATEGORY_BY_ITEM: dict[str, Category] = {
+    "食品安全": Category.FOOD,
+    "证照公示": Category.LICENCE,
+    "价格行为": Category.PRICE,
+    "计量器具": Category.PRICE,
+    "广告发布": Category.APPEARANCE,
+    "消防安全": Category.FIRE,
 }
+Meaning = TypeVar("Meaning")  # what a table maps a department's word to
 PASSED = "通过"
 # 处理措施 → severity it implies (see severity.py for how the result and category combine)
-SEVERITY_BY_MEASURE: dict[str, str] = {
-    PASSED: "low",
-    "限期整改": "medium",
-    "立即停止经营": "high",
-    "立案调查": "high",
+SEVERITY_BY_MEASURE: dict[str, Severity] = {
+    PASSED: Severity.LOW,
+    "限期整改": Severity.MEDIUM,
+    "立即停止经营": Severity.HIGH,
+    "立案调查": Severity.HIGH,
 }
 RESULTS: tuple[str, ...] = ("符合", "基本符合", "不符合")
 FAILED = "不符合"
@@ -115,8 +118,8 @@ def parse(item: dict[str, Any], *, now: datetime | None = None) -> NormalizedRec
 
 
 def _enumerated(
-    reader: FieldReader, field: str, table: dict[str, str], *, required: bool
-) -> tuple[str | None, str | None]:
+    reader: FieldReader, field: str, table: Mapping[str, Meaning], *, required: bool
+) -> tuple[str | None, Meaning | None]:
     """(the word as the table spells it, its meaning), or (None, None) with an error for an unknown word."""
     errors_before = len(reader.errors)
     word = normalise_word(reader.text(field))

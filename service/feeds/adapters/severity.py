@@ -14,28 +14,28 @@ medium, 立即停止经营/立案调查 high), and a result of 不符合 raises 
 
 from __future__ import annotations
 
-from service.incidents.vocabulary import SEVERITIES
+from service.vocabulary import SEVERITIES, Category, Severity
 
-SEVERITY_BY_CATEGORY: dict[str, str] = {
-    "fire": "high",
-    "food": "medium",
-    "order": "medium",
-    "traffic": "medium",
-    "noise": "low",
-    "price": "low",
-    "licence": "low",
-    "street_order": "low",
-    "appearance": "low",
-    "waste": "low",
-    "other": "low",
+SEVERITY_BY_CATEGORY: dict[Category, Severity] = {
+    Category.FIRE: Severity.HIGH,
+    Category.FOOD: Severity.MEDIUM,
+    Category.ORDER: Severity.MEDIUM,
+    Category.TRAFFIC: Severity.MEDIUM,
+    Category.NOISE: Severity.LOW,
+    Category.PRICE: Severity.LOW,
+    Category.LICENCE: Severity.LOW,
+    Category.STREET_ORDER: Severity.LOW,
+    Category.APPEARANCE: Severity.LOW,
+    Category.WASTE: Severity.LOW,
+    Category.OTHER: Severity.LOW,
 }
 
 
-def base_severity(category: str) -> str:
-    """The category's level from the table; "medium" for a category the table does not know."""
-    return SEVERITY_BY_CATEGORY.get(category, "medium")
+def base_severity(category: Category) -> Severity:
+    """The category's level from the table; medium for a category the table does not know."""
+    return SEVERITY_BY_CATEGORY.get(category, Severity.MEDIUM)
 
 
-def at_least(level: str, floor: str) -> str:
+def at_least(level: Severity, floor: Severity) -> Severity:
     """The more serious of two levels."""
     return max(level, floor, key=SEVERITIES.index)

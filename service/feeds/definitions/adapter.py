@@ -51,9 +51,9 @@ from service.formats.fields import (
     show,
 )
 from service.formats.files import describe_type
-from service.incidents.vocabulary import CATEGORIES
 from service.kit.personal import MASK, mask_phone
 from service.matching.geo import bd09_to_wgs84, gcj02_to_wgs84
+from service.vocabulary import CATEGORY_NAMES, Category, Severity
 
 _SHOWN_CHOICES = 20  # an error lists at most this many of the words a field may hold
 
@@ -143,7 +143,7 @@ class DefinitionAdapter:
         reader.raise_if_failed(record_id)
         assert record_id is not None and occurred_at is not None and entry is not None  # the reader has checked
 
-        severity = entry.severity or self._severity(entry.category, severity_word)
+        severity = entry.severity or self._severity(entry.category, Severity(severity_word) if severity_word else None)
         title_parts = self._title_parts(reader, masked, entry, category_code, name, address)
 
         def scrub(text: str) -> str:
@@ -160,7 +160,7 @@ class DefinitionAdapter:
             source=d.source,
             source_record_id=record_id,
             payload=scrub_all(payload),
-            category=entry.category,
+            category=Category(entry.category),
             occurred_at=occurred_at,
             is_problem=is_problem,
             title=scrub(make_title(*title_parts)),
@@ -294,8 +294,8 @@ class DefinitionAdapter:
             reader.fail(spec.field, "required, but missing or empty")
         return None, None
 
-    def _severity(self, category: str, word_level: str | None) -> str:
-        level = word_level or base_severity(category)
+    def _severity(self, category: str, word_level: Severity | None) -> Severity:
+        level = word_level or base_severity(Category(category))
         floor = self.definition.severity.at_least
         return at_least(level, floor) if floor else level
 
@@ -337,7 +337,7 @@ class DefinitionAdapter:
         parts: list[str | None] = []
         for part in self.definition.title:
             if part == "@category":
-                parts.append(entry.label or code or CATEGORIES[entry.category])
+                parts.append(entry.label or code or CATEGORY_NAMES[Category(entry.category)])
             elif part == "@place":
                 parts.append(address or name)
             elif part == "@site":

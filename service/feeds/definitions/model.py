@@ -17,7 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from service.feeds.adapters import SOURCE_KEY
 from service.feeds.definitions.hooks import HOOKS
 from service.incidents.lifecycle import STATUSES
-from service.incidents.vocabulary import CATEGORIES
+from service.vocabulary import CATEGORY_NAMES, Severity
+
+_CATEGORY_LIST = ", ".join(CATEGORY_NAMES)
 
 Datum = Literal["WGS-84", "GCJ-02", "BD-09"]
 Transport = Literal["json", "csv", "xlsx"]
@@ -26,7 +28,6 @@ _ENCODINGS: tuple[Encoding, ...] = ("utf-8", "gbk")
 # How a personal field is kept: "phone" keeps the first 3 and last 4 digits (the one phone mask) and
 # scrubs the number from every other text; "whole" replaces the value by ****; "drop" removes it.
 PersonalMode = Literal["phone", "whole", "drop"]
-Severity = Literal["low", "medium", "high", "critical"]
 
 # Special time formats: the flexible readers every built-in adapter uses.
 FLEXIBLE_DATETIME = "datetime"  # YYYY-MM-DD HH:MM[:SS], / for -, T, fractions, Z or ±HH:MM
@@ -158,8 +159,8 @@ class CategoryEntry(_Strict):
 
     @model_validator(mode="after")
     def _known_category(self) -> CategoryEntry:
-        if self.category not in CATEGORIES:
-            raise ValueError(f"unknown category {self.category!r}; the unified categories are: {', '.join(CATEGORIES)}")
+        if self.category not in CATEGORY_NAMES:
+            raise ValueError(f"unknown category {self.category!r}; the unified categories are: {_CATEGORY_LIST}")
         return self
 
 
@@ -170,8 +171,8 @@ class KeywordRule(_Strict):
     @field_validator("category")
     @classmethod
     def _known_category(cls, category: str) -> str:
-        if category not in CATEGORIES:
-            raise ValueError(f"unknown category {category!r}; the unified categories are: {', '.join(CATEGORIES)}")
+        if category not in CATEGORY_NAMES:
+            raise ValueError(f"unknown category {category!r}; the unified categories are: {_CATEGORY_LIST}")
         return category
 
 
@@ -206,8 +207,8 @@ class CategorySpec(_Strict):
     @field_validator("fixed", "default")
     @classmethod
     def _known_category(cls, category: str | None) -> str | None:
-        if category is not None and category not in CATEGORIES:
-            raise ValueError(f"unknown category {category!r}; the unified categories are: {', '.join(CATEGORIES)}")
+        if category is not None and category not in CATEGORY_NAMES:
+            raise ValueError(f"unknown category {category!r}; the unified categories are: {_CATEGORY_LIST}")
         return category
 
     @model_validator(mode="after")
