@@ -1,8 +1,10 @@
 // The operators' incident list under live events: which rows an event touches, and the queue
 // that holds events back while the operator is reading (text selected, a row selected).
 import type { EventMessage, Incident, IncidentStatus } from './api/types'
+import { statusValues } from './api/schema'
+import { isOpenStatus } from './lifecycle'
 
-const OPEN_STATUSES: readonly IncidentStatus[] = ['new', 'dispatched', 'in_progress', 'resolved']
+const OPEN_STATUSES: readonly IncidentStatus[] = statusValues.filter(isOpenStatus)
 
 export interface ListFilter {
   status: string

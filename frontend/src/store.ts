@@ -9,9 +9,11 @@ import type {
   SnapshotMessage,
   Stats,
 } from './api/types'
+import { statusValues } from './api/schema'
 import { shanghaiDate } from './format'
+import { isOpenStatus } from './lifecycle'
 
-export const CLOSED_STATUSES: ReadonlySet<IncidentStatus> = new Set(['closed', 'rejected', 'merged'])
+export const CLOSED_STATUSES: ReadonlySet<IncidentStatus> = new Set(statusValues.filter((s) => !isOpenStatus(s)))
 
 /** How the service counts open incidents without a grid in open_by_grid. */
 export const NO_GRID = '未分网格'

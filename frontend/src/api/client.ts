@@ -1,19 +1,11 @@
-// A thin typed wrapper over openapi-fetch and the generated schema (`npm run gen:api`).
-// Where the schema is looser than the contract (status words, the entity file's lists, stats),
-// the answer is given its contract type here, once, and the pages see only those types.
+// A thin typed wrapper over openapi-fetch and the generated schema (`npm run types`).
+// Where the schema is open (the entity file's lists, stats), the answer is given its contract
+// type here, once, and the pages see only those types.
 import createClient, { type Middleware } from 'openapi-fetch'
 import { currentCredential } from '../auth'
 import { ApiError, apiErrorFrom, networkError } from './errors'
 import type { paths } from './schema'
-import type {
-  EntityDetail,
-  Incident,
-  IncidentDetail,
-  IncidentQuery,
-  IncidentStatus,
-  Page,
-  Stats,
-} from './types'
+import type { EntityDetail, IncidentQuery, IncidentStatus, Stats } from './types'
 
 export { ApiError } from './errors'
 
@@ -84,35 +76,35 @@ export const api = {
   stats: async () => (await call(() => http.GET('/api/v1/stats'))) as unknown as Stats,
   mapEntities: () => call(() => http.GET('/api/v1/map/entities')),
 
-  incidents: async (query: IncidentQuery) =>
-    (await call(() =>
+  incidents: (query: IncidentQuery) =>
+    call(() =>
       http.GET('/api/v1/incidents', { params: { query: definedOnly(query) } }),
-    )) as Page<Incident>,
-  incident: async (id: number) =>
-    (await call(() =>
+    ),
+  incident: (id: number) =>
+    call(() =>
       http.GET('/api/v1/incidents/{incident_id}', { params: { path: { incident_id: id } } }),
-    )) as IncidentDetail,
-  setStatus: async (id: number, status: IncidentStatus, note: string | null, expectedVersion: number) =>
-    (await call(() =>
+    ),
+  setStatus: (id: number, status: IncidentStatus, note: string | null, expectedVersion: number) =>
+    call(() =>
       http.POST('/api/v1/incidents/{incident_id}/status', {
         params: { path: { incident_id: id } },
         body: { status, note, expected_version: expectedVersion },
       }),
-    )) as Incident,
-  assign: async (id: number, assignee: string, expectedVersion: number) =>
-    (await call(() =>
+    ),
+  assign: (id: number, assignee: string, expectedVersion: number) =>
+    call(() =>
       http.POST('/api/v1/incidents/{incident_id}/assign', {
         params: { path: { incident_id: id } },
         body: { assignee, expected_version: expectedVersion },
       }),
-    )) as Incident,
-  addNote: async (id: number, text: string) =>
-    (await call(() =>
+    ),
+  addNote: (id: number, text: string) =>
+    call(() =>
       http.POST('/api/v1/incidents/{incident_id}/notes', {
         params: { path: { incident_id: id } },
         body: { text },
       }),
-    )) as Incident,
+    ),
   uploadAttachment: (id: number, file: File) => {
     const form = new FormData()
     form.append('file', file, file.name)
@@ -125,13 +117,13 @@ export const api = {
       }),
     )
   },
-  merge: async (id: number, into: number) =>
-    (await call(() =>
+  merge: (id: number, into: number) =>
+    call(() =>
       http.POST('/api/v1/incidents/{incident_id}/merge', {
         params: { path: { incident_id: id } },
         body: { into },
       }),
-    )) as Incident,
+    ),
 
   users: (role?: string) =>
     call(() => http.GET('/api/v1/users', { params: { query: definedOnly({ role }) } })),

@@ -1,5 +1,6 @@
 // One error type for every failed call, carrying the service's {"error": {...}} body.
 import type { Incident, IncidentStatus } from './types'
+import { statusValues } from './schema'
 
 export class ApiError extends Error {
   readonly status: number
@@ -94,15 +95,6 @@ export function incidentFromConflict(error: ApiError): Incident | null {
   return null
 }
 
-const STATUSES: readonly IncidentStatus[] = [
-  'new',
-  'dispatched',
-  'in_progress',
-  'resolved',
-  'closed',
-  'rejected',
-  'merged',
-]
 
 /** A 422's details list the statuses allowed from here; accept strings or nested lists. */
 export function allowedStatusesFrom(error: ApiError): IncidentStatus[] {
@@ -110,7 +102,7 @@ export function allowedStatusesFrom(error: ApiError): IncidentStatus[] {
   const visit = (value: unknown, depth: number): void => {
     if (depth > 3) return
     if (typeof value === 'string') {
-      if ((STATUSES as readonly string[]).includes(value)) found.add(value as IncidentStatus)
+      if ((statusValues as readonly string[]).includes(value)) found.add(value as IncidentStatus)
     } else if (Array.isArray(value)) {
       value.forEach((v) => visit(v, depth + 1))
     } else if (value && typeof value === 'object') {

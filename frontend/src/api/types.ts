@@ -1,38 +1,28 @@
-// The API's shapes. They come from the service's OpenAPI document (`npm run gen:api` writes
-// ./schema.d.ts); where the schema says only `string`, the lifecycle's words are narrowed here,
-// and the few shapes the schema leaves open (stats, the live stream) are written out by hand.
+// The API's shapes. They come from the service's OpenAPI document (`npm run types` writes
+// ./schema.ts, committed); the words (status, severity, category, role) are the service's enums
+// as the schema lists them. Only the shapes the schema leaves open (stats, the entity file's
+// lists, the live stream) are written out here.
 import type { components, paths } from './schema'
 
 type Schemas = components['schemas']
 
-/** 'police' | 'market' | 'city' today; new sources are added by configuration. */
+/** A department's key: open on purpose (sources are configured per deployment), so a string. */
 export type Source = string
-export type Severity = 'low' | 'medium' | 'high' | 'critical'
-export type IncidentStatus =
-  | 'new'
-  | 'dispatched'
-  | 'in_progress'
-  | 'resolved'
-  | 'closed'
-  | 'rejected'
-  | 'merged'
-/** 'admin' | 'operator' | 'inspector' | 'display' */
-export type Role = string
+export type Severity = Schemas['Severity']
+export type IncidentStatus = Schemas['Status']
+export type Category = Schemas['Category']
+export type Role = Schemas['Role']
 /** created, report_attached, status_changed, assigned, note_added, escalated, merged, attachment_added, … */
 export type EventType = string
 
-export type Incident = Omit<Schemas['IncidentOut'], 'status' | 'severity'> & {
-  status: IncidentStatus
-  severity: Severity
-}
+export type Incident = Schemas['IncidentOut']
 export type LedgerEvent = Schemas['EventOut']
 export type SourceRecord = Schemas['RecordOut']
 export type Candidate = Schemas['CandidateOut']
 export type Attachment = Schemas['AttachmentOut']
 export type Note = Schemas['NoteOut']
 
-export type IncidentDetail = Incident &
-  Pick<Schemas['IncidentDetail'], 'records' | 'events' | 'notes' | 'attachments'>
+export type IncidentDetail = Schemas['IncidentDetail']
 
 export type Entity = Schemas['EntityOut']
 export type TimelineItem = Schemas['TimelineItem']

@@ -68,7 +68,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Users */
+        /**
+         * List Users
+         * @description Active users and their roles, for whoever assigns work. Inspectors are refused: their pages
+         *     need only their own name (GET /auth/me), not the roster.
+         */
         get: operations["list_users_api_v1_users_get"];
         put?: never;
         /** Create User */
@@ -123,7 +127,8 @@ export interface paths {
         };
         /**
          * Get Entity File
-         * @description One entity's whole file: details, every department's records, incidents and a timeline.
+         * @description One entity's whole file: details, every department's records, incidents and a timeline. An
+         *     inspector sees only the incidents assigned to them, and only those incidents' records.
          */
         get: operations["get_entity_file_api_v1_entities__entity_id__get"];
         put?: never;
@@ -147,6 +152,106 @@ export interface paths {
          * @description Every located, open entity, for the wall's map.
          */
         get: operations["map_points_api_v1_map_entities_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/feeds/definitions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add Definition
+         * @description Install a definition (a new source, or the next version of one); every worker reads by it within a second.
+         */
+        post: operations["add_definition_api_v1_feeds_definitions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/feeds/definitions/{source}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Update Definition
+         * @description The next version of a source's definition (its ``source`` must be this one).
+         */
+        put: operations["update_definition_api_v1_feeds_definitions__source__put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/feeds/definitions/{source}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restore
+         * @description Bring back an earlier version: it becomes the next version, and the ledger says so.
+         */
+        post: operations["restore_api_v1_feeds_definitions__source__restore_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/feeds/definitions/{source}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Versions
+         * @description Every stored version of a source's definition, newest first, with its text.
+         */
+        get: operations["versions_api_v1_feeds_definitions__source__versions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sources": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Sources
+         * @description Every department this service takes records from, with the name, label and colour screens show.
+         */
+        get: operations["sources_api_v1_sources_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -360,7 +465,7 @@ export interface paths {
         put?: never;
         /**
          * Add Attachment
-         * @description A JPEG, PNG or WebP photo (checked by content), at most 10 MB.
+         * @description A JPEG, PNG or WebP photo, at most 10 MB: 415 unless its bytes say so, 422 unless the whole file decodes.
          */
         post: operations["add_attachment_api_v1_incidents__incident_id__attachments_post"];
         delete?: never;
@@ -415,7 +520,8 @@ export interface paths {
         };
         /**
          * List Events
-         * @description The ledger after seq ``since``, in order, with each event's incident state.
+         * @description The ledger after seq ``since``, in order, with each event's incident state. An inspector gets
+         *     only the events of the incidents assigned to them.
          */
         get: operations["list_events_api_v1_events_get"];
         put?: never;
@@ -735,6 +841,41 @@ export interface components {
             /** Score */
             score: number;
         };
+        /**
+         * Category
+         * @description The unified classification every department's categories map to (docs/adapters.md).
+         * @enum {string}
+         */
+        Category: "food" | "licence" | "price" | "street_order" | "appearance" | "waste" | "noise" | "fire" | "order" | "traffic" | "other";
+        /** DefinitionIn */
+        DefinitionIn: {
+            /**
+             * Definition
+             * @description the TOML text
+             */
+            definition: string;
+        };
+        /** DefinitionVersionOut */
+        DefinitionVersionOut: {
+            /** Source */
+            source: string;
+            /** Version */
+            version: number;
+            /**
+             * Installed At
+             * Format: date-time
+             */
+            installed_at: string;
+            /** Installed By */
+            installed_by: string;
+            /** Restored From */
+            restored_from: number | null;
+            /**
+             * Text
+             * @description the TOML as installed (in the list of versions)
+             */
+            text?: string | null;
+        };
         /** DeliveryList */
         DeliveryList: {
             /** Items */
@@ -748,7 +889,10 @@ export interface components {
             id: number;
             /** Delivery Id */
             delivery_id: string;
-            /** Source */
+            /**
+             * Source
+             * @description a department's source key, one of the sources this deployment knows
+             */
             source: string;
             /** Event */
             event: string;
@@ -972,14 +1116,11 @@ export interface components {
         IncidentDetail: {
             /** Id */
             id: number;
-            /** Category */
-            category: string;
+            category: components["schemas"]["Category"];
             /** Category Name */
             category_name: string;
-            /** Severity */
-            severity: string;
-            /** Status */
-            status: string;
+            severity: components["schemas"]["Severity"];
+            status: components["schemas"]["Status"];
             /** Entity Id */
             entity_id: string | null;
             /** Entity Name */
@@ -1038,14 +1179,11 @@ export interface components {
         IncidentOut: {
             /** Id */
             id: number;
-            /** Category */
-            category: string;
+            category: components["schemas"]["Category"];
             /** Category Name */
             category_name: string;
-            /** Severity */
-            severity: string;
-            /** Status */
-            status: string;
+            severity: components["schemas"]["Severity"];
+            status: components["schemas"]["Status"];
             /** Entity Id */
             entity_id: string | null;
             /** Entity Name */
@@ -1184,8 +1322,7 @@ export interface components {
             key: string;
             /** Name */
             name: string;
-            /** Role */
-            role: string;
+            role: components["schemas"]["Role"];
             /** Source */
             source: string | null;
         };
@@ -1218,8 +1355,7 @@ export interface components {
         MeOut: {
             /** Username */
             username: string;
-            /** Role */
-            role: string;
+            role: components["schemas"]["Role"];
             /** Source */
             source: string | null;
         };
@@ -1258,14 +1394,16 @@ export interface components {
         RecordOut: {
             /** Id */
             id: number;
-            /** Source */
+            /**
+             * Source
+             * @description a department's source key, one of the sources this deployment knows
+             */
             source: string;
             /** Source Record Id */
             source_record_id: string;
             /** Revision */
             revision: number;
-            /** Category */
-            category: string;
+            category: components["schemas"]["Category"];
             /** Is Problem */
             is_problem: boolean;
             /**
@@ -1294,8 +1432,7 @@ export interface components {
             lat: number | null;
             /** Lng */
             lng: number | null;
-            /** Severity */
-            severity: string;
+            severity: components["schemas"]["Severity"];
             /** Status Text */
             status_text: string | null;
             /** Entity Id */
@@ -1314,7 +1451,10 @@ export interface components {
          * @description What a department may see of its own record: where it stands in the command centre.
          */
         RecordStatusOut: {
-            /** Source */
+            /**
+             * Source
+             * @description a department's source key, one of the sources this deployment knows
+             */
             source: string;
             /** Source Record Id */
             source_record_id: string;
@@ -1331,13 +1471,62 @@ export interface components {
             entity_id: string | null;
             incident: components["schemas"]["IncidentStatusOut"] | null;
         };
+        /** RestoreIn */
+        RestoreIn: {
+            /** Version */
+            version: number;
+        };
+        /**
+         * Role
+         * @description Who a caller is (auth/roles.py says which role may do what).
+         * @enum {string}
+         */
+        Role: "admin" | "operator" | "inspector" | "department" | "display";
+        /**
+         * Severity
+         * @description How serious a report is, least first (an incident takes its most serious report's).
+         * @enum {string}
+         */
+        Severity: "low" | "medium" | "high" | "critical";
+        /** SourceOut */
+        SourceOut: {
+            /** Source */
+            source: string;
+            /**
+             * Name
+             * @description the department's name: 消防救援
+             */
+            name: string;
+            /**
+             * Label
+             * @description the short label of badges: 消防
+             */
+            label: string;
+            /**
+             * Colour
+             * @description #rrggbb
+             */
+            colour: string;
+            /**
+             * Defined By
+             * @description python (an adapter module), shipped (a definition in the package), stored
+             */
+            defined_by: string;
+            /**
+             * Version
+             * @description the stored definition's version in force
+             */
+            version?: number | null;
+        };
+        /**
+         * Status
+         * @description Where an incident stands (incidents/lifecycle.py says which may follow which).
+         * @enum {string}
+         */
+        Status: "new" | "dispatched" | "in_progress" | "resolved" | "closed" | "rejected" | "merged";
         /** StatusIn */
         StatusIn: {
-            /**
-             * Status
-             * @enum {string}
-             */
-            status: "dispatched" | "in_progress" | "resolved" | "closed" | "rejected" | "new" | "merged";
+            status: components["schemas"]["Status"];
             /** Note */
             note?: string | null;
             /** Expected Version */
@@ -1384,8 +1573,7 @@ export interface components {
             expires_in: number;
             /** Username */
             username: string;
-            /** Role */
-            role: string;
+            role: components["schemas"]["Role"];
         };
         /** UserIn */
         UserIn: {
@@ -1395,7 +1583,7 @@ export interface components {
              * Role
              * @enum {string}
              */
-            role: "inspector" | "operator" | "admin";
+            role: "admin" | "operator" | "inspector";
             /** Password */
             password: string;
         };
@@ -1408,8 +1596,7 @@ export interface components {
         UserOut: {
             /** Username */
             username: string;
-            /** Role */
-            role: string;
+            role: components["schemas"]["Role"];
         };
         /** ValidationError */
         ValidationError: {
@@ -1458,7 +1645,10 @@ export interface components {
         };
         /** WebhookOut */
         WebhookOut: {
-            /** Source */
+            /**
+             * Source
+             * @description a department's source key, one of the sources this deployment knows
+             */
             source: string;
             /** Url */
             url: string;
@@ -1482,7 +1672,10 @@ export interface components {
         };
         /** WebhookSaved */
         WebhookSaved: {
-            /** Source */
+            /**
+             * Source
+             * @description a department's source key, one of the sources this deployment knows
+             */
             source: string;
             /** Url */
             url: string;
@@ -1839,6 +2032,160 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MapPoints"];
+                };
+            };
+        };
+    };
+    add_definition_api_v1_feeds_definitions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DefinitionIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DefinitionVersionOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_definition_api_v1_feeds_definitions__source__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                source: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DefinitionIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DefinitionVersionOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    restore_api_v1_feeds_definitions__source__restore_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                source: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RestoreIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DefinitionVersionOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    versions_api_v1_feeds_definitions__source__versions_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                source: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DefinitionVersionOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    sources_api_v1_sources_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SourceOut"][];
                 };
             };
         };
@@ -2662,3 +3009,26 @@ export interface operations {
         };
     };
 }
+type FlattenedDeepRequired<T> = {
+    [K in keyof T]-?: FlattenedDeepRequired<T[K] extends unknown[] | undefined | null ? Extract<T[K], unknown[]>[number] : T[K]>;
+};
+type ReadonlyArray<T> = [
+    Exclude<T, undefined>
+] extends [
+    unknown[]
+] ? Readonly<Exclude<T, undefined>> : Readonly<Exclude<T, undefined>[]>;
+export const pathsApiV1IncidentsGetParametersQuerySortValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/v1/incidents"]["get"]["parameters"]["query"]["sort"]> = ["last_reported_at", "-last_reported_at", "first_reported_at", "-first_reported_at", "due_at", "-due_at", "created_at", "-created_at", "updated_at", "-updated_at", "id", "-id", "report_count", "-report_count"];
+export const pathsApiV1WebhooksDeliveriesGetParametersQueryStatusAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<paths>["/api/v1/webhooks/deliveries"]["get"]["parameters"]["query"]["status"]> = ["pending", "delivered", "failed"];
+export const pathsApiV1ExportsIncidentsCsvGetParametersQueryEncodingValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/v1/exports/incidents.csv"]["get"]["parameters"]["query"]["encoding"]> = ["utf-8", "gb18030"];
+export const pathsApiV1ExportsRecordsCsvGetParametersQueryEncodingValues: ReadonlyArray<FlattenedDeepRequired<paths>["/api/v1/exports/records.csv"]["get"]["parameters"]["query"]["encoding"]> = ["utf-8", "gb18030"];
+export const categoryValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Category"]> = ["food", "licence", "price", "street_order", "appearance", "waste", "noise", "fire", "order", "traffic", "other"];
+export const deliveryOutStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DeliveryOut"]["status"]> = ["pending", "delivered", "failed"];
+export const entityInKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EntityIn"]["kind"]> = ["shop", "hospital", "school", "other"];
+export const entityPatchKindAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EntityPatch"]["kind"]> = ["shop", "hospital", "school", "other"];
+export const entityPatchStatusAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EntityPatch"]["status"]> = ["open", "closed"];
+export const keyInRoleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["KeyIn"]["role"]> = ["department", "display", "operator", "admin"];
+export const roleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Role"]> = ["admin", "operator", "inspector", "department", "display"];
+export const severityValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Severity"]> = ["low", "medium", "high", "critical"];
+export const statusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Status"]> = ["new", "dispatched", "in_progress", "resolved", "closed", "rejected", "merged"];
+export const timelineItemKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TimelineItem"]["kind"]> = ["record", "event"];
+export const userInRoleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UserIn"]["role"]> = ["admin", "operator", "inspector"];
