@@ -43,30 +43,9 @@ export function categoryColor(key: string): string {
   return CATEGORY_COLORS[key] ?? '#9aa5b1'
 }
 
-export const SOURCE_NAMES: Record<string, string> = {
-  police: '公安',
-  market: '市场监管',
-  city: '城管',
-}
-
-export const SOURCE_SHORT_NAMES: Record<string, string> = {
-  police: '公安',
-  market: '市监',
-  city: '城管',
-}
-
-export const SOURCE_ORDER = ['police', 'market', 'city']
-
-export const SOURCE_COLORS: Record<string, string> = {
-  police: '#3d7eff',
-  market: '#f5b041',
-  city: '#34c38f',
-}
-
-export function sourceName(key: string | null | undefined, short = false): string {
-  if (!key) return '—'
-  return (short ? SOURCE_SHORT_NAMES[key] : SOURCE_NAMES[key]) ?? key
-}
+// Departments are not written here: their names, short labels and colours come from the service
+// (GET /api/v1/sources, fed by each department's definition), see ./sources.ts.
+export { sourceColor, sourceKeys, sourceName } from './sources'
 
 export const STATUS_NAMES: Record<IncidentStatus, string> = {
   new: '待派遣',

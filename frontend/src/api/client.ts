@@ -74,6 +74,8 @@ export const api = {
     return { epoch: page.epoch, headSeq: page.head_seq }
   },
   stats: async () => (await call(() => http.GET('/api/v1/stats'))) as unknown as Stats,
+  /** Every department: name, short label and colour, from its definition or adapter. */
+  sources: () => call(() => http.GET('/api/v1/sources')),
   mapEntities: () => call(() => http.GET('/api/v1/map/entities')),
 
   incidents: (query: IncidentQuery) =>

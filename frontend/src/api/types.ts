@@ -6,8 +6,10 @@ import type { components, paths } from './schema'
 
 type Schemas = components['schemas']
 
-/** A department's key: open on purpose (sources are configured per deployment), so a string. */
+/** A department's key: open on purpose (GET /api/v1/sources lists this deployment's), so a string. */
 export type Source = string
+/** How screens show a department: its name, short label and colour (GET /api/v1/sources). */
+export type SourceInfo = Schemas['SourceOut']
 export type Severity = Schemas['Severity']
 export type IncidentStatus = Schemas['Status']
 export type Category = Schemas['Category']

@@ -1,0 +1,32 @@
+import { beforeEach, describe, expect, it } from 'vitest'
+import { sourceColor, sourceKeys, sourceName } from '../src/labels'
+import { setSources } from '../src/sources'
+
+// What GET /api/v1/sources answers: built-in adapters and departments added by a definition alike.
+const SOURCES = [
+  { source: 'police', name: '公安', label: '公安', colour: '#3d7eff', defined_by: 'python', version: null },
+  { source: 'fire', name: '消防救援', label: '消防', colour: '#d6336c', defined_by: 'shipped', version: null },
+  { source: 'hotline', name: '12345热线', label: '热线', colour: '#845ef7', defined_by: 'stored', version: 2 },
+]
+
+describe('departments come from the service, none is written in the frontend', () => {
+  beforeEach(() => setSources([]))
+
+  it('shows a department by its key until the list arrives', () => {
+    expect(sourceName('fire')).toBe('fire')
+    expect(sourceName('fire', true)).toBe('fire')
+    expect(sourceColor('fire')).toBe('#9aa5b1')
+    expect(sourceKeys()).toEqual([])
+    expect(sourceName(null)).toBe('—')
+  })
+
+  it('uses the name, short label and colour of each definition, in the order given', () => {
+    setSources(SOURCES)
+    expect(sourceName('fire')).toBe('消防救援')
+    expect(sourceName('fire', true)).toBe('消防')
+    expect(sourceColor('hotline')).toBe('#845ef7')
+    expect(sourceName('hotline', true)).toBe('热线')
+    expect(sourceKeys()).toEqual(['police', 'fire', 'hotline'])
+    expect(sourceName('unknown')).toBe('unknown')
+  })
+})
