@@ -45,7 +45,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from service.matching.geo import wgs84_to_gcj02  # noqa: E402
+from service.matching.geo import METRES_PER_DEGREE_LAT, metres_per_degree_lng, wgs84_to_gcj02  # noqa: E402
 
 TARGET_RECORDS_PER_S = 5000
 REGISTRY_CSV = REPO_ROOT / "service" / "demo" / "data" / "registry.csv"
@@ -410,8 +410,8 @@ class RecordFactory:
 
     def _near(self, entity: RegisterEntity, metres: float) -> tuple[float, float]:
         return (
-            entity.lat + self.rng.uniform(-metres, metres) / 111_320,
-            entity.lng + self.rng.uniform(-metres, metres) / 95_000,
+            entity.lat + self.rng.uniform(-metres, metres) / METRES_PER_DEGREE_LAT,
+            entity.lng + self.rng.uniform(-metres, metres) / metres_per_degree_lng(entity.lat),
         )
 
     def _police(self, entity: RegisterEntity, code: str, label: str, at: datetime) -> dict[str, Any]:

@@ -26,6 +26,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
+from service.matching.geo import METRES_PER_DEGREE_LAT, metres_per_degree_lng  # noqa: E402
 from service.matching.matcher import EntityIndex, EntityRef, MatchQuery  # noqa: E402
 from service.matching.uscc import USCC_ALPHABET, uscc_check_character  # noqa: E402
 
@@ -62,8 +63,8 @@ ADDRESS_SUFFIXES = (
 FULLWIDTH_DIGITS = str.maketrans("0123456789", "０１２３４５６７８９")
 
 ORIGIN_LAT, ORIGIN_LNG = 31.20, 121.30
-METRES_PER_DEG_LAT = 111_195.0
-METRES_PER_DEG_LNG = METRES_PER_DEG_LAT * math.cos(math.radians(ORIGIN_LAT))
+METRES_PER_DEG_LAT = METRES_PER_DEGREE_LAT
+METRES_PER_DEG_LNG = metres_per_degree_lng(ORIGIN_LAT)
 
 
 @dataclass(frozen=True, slots=True)

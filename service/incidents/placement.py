@@ -29,10 +29,9 @@ from service.incidents.models import Incident, IncidentRow
 from service.incidents.projection import record_change
 from service.incidents.sla import SlaRule, compute_due_at, is_overdue
 from service.kit.clock import utcnow
+from service.matching.geo import METRES_PER_DEGREE_LAT
 from service.records.models import SourceRecord
 from service.vocabulary import SEVERITIES, Category, Severity, Status
-
-METRES_PER_DEGREE_LAT = 111_320.0
 
 
 class PlacedRecord(Protocol):

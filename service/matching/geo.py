@@ -1,4 +1,4 @@
-"""Coordinates: GCJ-02 ↔ WGS-84 conversion, distances, and a plausibility box for China.
+"""Coordinates: GCJ-02 ↔ WGS-84 conversion, distances, and the boxes that say "inside China".
 
 GCJ-02 is the obfuscated datum that Chinese map services (and the city-management system)
 use; it is WGS-84 shifted by a smooth, published formula of a few hundred metres. The forward
@@ -11,24 +11,35 @@ import math
 
 _SEMI_MAJOR_AXIS = 6378245.0  # Krasovsky 1940, as the GCJ-02 formula uses
 _ECCENTRICITY_SQ = 0.00669342162296594323
-_EARTH_RADIUS_M = 6371008.8  # mean radius, for haversine
+
+# Every distance in the service is measured on one sphere, the mean Earth radius (IUGG): the
+# great-circle distance, the matcher's flat-earth distance, the blocking grid and placement's
+# search box all use these, so a point 50 m away is 50 m away whichever of them asks. A degree of
+# latitude is then 111,195 m everywhere; the ellipsoid's own figure runs from 110,574 m at the
+# equator to 111,694 m at the poles (about 110,870 m at Shanghai's 31°), a 0.3 % difference that
+# matters to no threshold here. (111,320 m, which one module used, is a degree of *longitude* at
+# the equator.) A degree of longitude is this times the cosine of the latitude.
+EARTH_RADIUS_M = 6371008.8
+METRES_PER_DEGREE_LAT = 2 * math.pi * EARTH_RADIUS_M / 360
 
 # Inside China, as agreed with the departments: a coordinate outside this box is a typo or (0, 0),
 # and a record or register row carrying one is refused (service/formats/fields.py).
 CHINA_LAT = (3.8, 53.6)
 CHINA_LNG = (73.5, 135.1)
 
-# Mainland China with a margin, the area where GCJ-02 applies its offset; the matcher's coarse
+# Where the GCJ-02 formula applies its offset: mainland China with a margin, as the published
+# formula's implementations bound it (points outside are left as they are). It is wider than the
+# agreed box above, which every stored coordinate already lies in; the matcher's coarse
 # plausibility check (in_china) uses it too.
-CHINA_LAT_RANGE = (0.8293, 55.8271)
-CHINA_LNG_RANGE = (72.004, 137.8347)
+GCJ02_LAT_RANGE = (0.8293, 55.8271)
+GCJ02_LNG_RANGE = (72.004, 137.8347)
 
 
 def in_china(lat: float, lng: float) -> bool:
     """True when the point lies in the bounding box of China (coarse: a plausibility check, not a border)."""
     if not (math.isfinite(lat) and math.isfinite(lng)):
         return False
-    return CHINA_LAT_RANGE[0] <= lat <= CHINA_LAT_RANGE[1] and CHINA_LNG_RANGE[0] <= lng <= CHINA_LNG_RANGE[1]
+    return GCJ02_LAT_RANGE[0] <= lat <= GCJ02_LAT_RANGE[1] and GCJ02_LNG_RANGE[0] <= lng <= GCJ02_LNG_RANGE[1]
 
 
 def _transform_lat(x: float, y: float) -> float:
@@ -118,36 +129,36 @@ def haversine_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
     d_phi = phi2 - phi1
     d_lambda = math.radians(lng2 - lng1)
     a = math.sin(d_phi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(d_lambda / 2) ** 2
-    return 2 * _EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+
+
+def metres_per_degree_lng(lat: float) -> float:
+    """The length of a degree of longitude at ``lat``, on the same sphere."""
+    return METRES_PER_DEGREE_LAT * math.cos(math.radians(lat))
 
 
 # A metre grid for blocking: rows are bands of latitude, and each row's columns are sized with the
 # cosine of the row's own centre latitude, so a cell is close to square anywhere in China.
-_METRES_PER_DEGREE_LAT = 2 * math.pi * _EARTH_RADIUS_M / 360
-
-
 def grid_cell(lat: float, lng: float, cell_m: float = 100.0) -> tuple[int, int]:
     """The (row, column) of the ~``cell_m``-metre grid cell holding a point."""
-    row = math.floor(lat * _METRES_PER_DEGREE_LAT / cell_m)
+    row = math.floor(lat * METRES_PER_DEGREE_LAT / cell_m)
     return row, _column(row, lng, cell_m)
 
 
 def _column(row: int, lng: float, cell_m: float) -> int:
-    row_centre_lat = (row + 0.5) * cell_m / _METRES_PER_DEGREE_LAT
-    metres_per_degree_lng = _METRES_PER_DEGREE_LAT * math.cos(math.radians(row_centre_lat))
-    return math.floor(lng * metres_per_degree_lng / cell_m)
+    row_centre_lat = (row + 0.5) * cell_m / METRES_PER_DEGREE_LAT
+    return math.floor(lng * metres_per_degree_lng(row_centre_lat) / cell_m)
 
 
 def cells_within(lat: float, lng: float, radius_m: float, cell_m: float = 100.0) -> list[tuple[int, int]]:
     """Every grid cell that may hold a point within ``radius_m`` of (lat, lng)."""
-    lat_m = lat * _METRES_PER_DEGREE_LAT
+    lat_m = lat * METRES_PER_DEGREE_LAT
     first_row = math.floor((lat_m - radius_m) / cell_m)
     last_row = math.floor((lat_m + radius_m) / cell_m)
     cells: list[tuple[int, int]] = []
     for row in range(first_row, last_row + 1):
-        row_centre_lat = (row + 0.5) * cell_m / _METRES_PER_DEGREE_LAT
-        metres_per_degree_lng = _METRES_PER_DEGREE_LAT * math.cos(math.radians(row_centre_lat))
-        x = lng * metres_per_degree_lng
+        row_centre_lat = (row + 0.5) * cell_m / METRES_PER_DEGREE_LAT
+        x = lng * metres_per_degree_lng(row_centre_lat)
         # One metre of slack covers the cosine changing across the row.
         first_col = math.floor((x - radius_m - 1.0) / cell_m)
         last_col = math.floor((x + radius_m + 1.0) / cell_m)

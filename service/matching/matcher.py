@@ -28,7 +28,7 @@ from service.matching.contract import (
     MatchResult,
     MatchThresholds,
 )
-from service.matching.geo import cells_within, grid_cell, in_china
+from service.matching.geo import METRES_PER_DEGREE_LAT, cells_within, grid_cell, in_china, metres_per_degree_lng
 from service.matching.names import core_name, keys_of_one_name, name_keys
 from service.matching.scoring import (
     PRIOR,
@@ -46,7 +46,6 @@ from service.matching.uscc import valid_uscc_or_none
 
 GRID_CELL_M = 100.0
 TEXT_CACHE_SIZE = 4096  # query texts whose per-entity evidence is kept (the same shops come up again and again)
-METRES_PER_DEGREE = 111_195.0  # of latitude; good enough for a 100 m radius check
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,7 +287,7 @@ class EntityIndex:
             address=self._canonical_roads(address),
             uscc=valid_uscc_or_none(query.uscc),
             location=location,
-            metres_per_degree_lng=METRES_PER_DEGREE * math.cos(math.radians(location[0])) if location else 0.0,
+            metres_per_degree_lng=metres_per_degree_lng(location[0]) if location else 0.0,
         )
 
     def _canonical_road(self, road: str) -> str:
@@ -343,7 +342,7 @@ class EntityIndex:
             for entity_id in self._by_cell.get(cell, ()):
                 ref = self._entries[entity_id].ref
                 assert ref.lat is not None and ref.lng is not None  # only located entities have a cell
-                dy = (ref.lat - lat) * METRES_PER_DEGREE
+                dy = (ref.lat - lat) * METRES_PER_DEGREE_LAT
                 dx = (ref.lng - lng) * metres_per_deg_lng
                 squared = dx * dx + dy * dy
                 if squared <= limit_sq:
@@ -353,7 +352,7 @@ class EntityIndex:
     def _distance_m(self, query: _PreparedQuery, entry: _Entry) -> float | None:
         if query.location is None or entry.ref.lat is None or entry.ref.lng is None:
             return None
-        dy = (entry.ref.lat - query.location[0]) * METRES_PER_DEGREE
+        dy = (entry.ref.lat - query.location[0]) * METRES_PER_DEGREE_LAT
         dx = (entry.ref.lng - query.location[1]) * query.metres_per_degree_lng
         return math.sqrt(dx * dx + dy * dy)
 

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from service.matching.geo import METRES_PER_DEGREE_LAT
 from tests.conftest import Principals
 from tests.feeds_api.conftest import (
     XINYUAN,
@@ -45,7 +46,7 @@ ENTITIES = [
     ("LF-000031", "临汾快递驿站", "临汾路555号"),
 ]
 # Metres to degrees of latitude here (31.3° N); longitude is left alone.
-DEG_PER_M = 1 / 111_320
+DEG_PER_M = 1 / METRES_PER_DEGREE_LAT
 CROSSING = (31.2990, 121.4480)  # a stretch of road, away from the register's doors
 
 

@@ -8,13 +8,14 @@ from typing import Any
 import httpx
 import pytest
 
+from service.matching.geo import METRES_PER_DEGREE_LAT
 from tests.conftest import Principals
 from tests.feeds_api.conftest import XIAOZHU, XINYUAN, at, city_case, incident, police_call, push_ok
 
 pytestmark = pytest.mark.usefixtures("registry", "ledger_checked")
 
 CROSSING = (31.2990, 121.4480)  # a stretch of road, away from the register's doors
-DEG_PER_M = 1 / 111_320
+DEG_PER_M = 1 / METRES_PER_DEGREE_LAT
 
 
 def call(shop: tuple[str, str, str, float, float], call_id: str, hours: float, code: str = "0202") -> dict[str, Any]:

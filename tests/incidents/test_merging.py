@@ -22,13 +22,13 @@ from service.incidents.merging import (
     place_report,
     reports_related,
 )
-from service.matching.geo import haversine_m
+from service.matching.geo import METRES_PER_DEGREE_LAT, haversine_m
 
 T0 = datetime(2026, 5, 10, 8, 0, tzinfo=UTC)
 H = timedelta(hours=1)
 RULE = MergeSettings()
 BASE = (31.2300, 121.4700)
-METRE_LAT = 1 / 111_195.0  # degrees of latitude per metre, near enough for tests
+METRE_LAT = 1 / METRES_PER_DEGREE_LAT  # degrees of latitude per metre
 
 
 def north(metres: float, east: float = 0.0) -> tuple[float, float]:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 from typing import TypedDict
 
 import pytest
 
+from service.matching.geo import METRES_PER_DEGREE_LAT, metres_per_degree_lng
 from service.matching.matcher import (
     METHODS,
     EntityIndex,
@@ -20,8 +20,8 @@ from service.matching.uscc import USCC_ALPHABET, uscc_check_character
 
 ROADS = {"岭南路": 0, "临汾路": 1, "汾西路": 2, "场中路": 3}
 BASE_LAT, BASE_LNG = 31.29, 121.44
-METRES_PER_DEG_LAT = 111_195.0
-METRES_PER_DEG_LNG = METRES_PER_DEG_LAT * math.cos(math.radians(BASE_LAT))
+METRES_PER_DEG_LAT = METRES_PER_DEGREE_LAT
+METRES_PER_DEG_LNG = metres_per_degree_lng(BASE_LAT)
 
 
 def place(road: str, number: int, offset_m: float = 0.0) -> tuple[float, float]:
