@@ -23,6 +23,10 @@ class BadRequest(AppError):
     status, code = 400, "bad_request"
 
 
+class MalformedJson(BadRequest):
+    code = "malformed_json"
+
+
 class Unauthorized(AppError):
     status, code = 401, "unauthorized"
 
@@ -54,6 +58,16 @@ class Unprocessable(AppError):
     status, code = 422, "unprocessable"
 
 
+class ValidationFailed(AppError):
+    """422 naming each field and why; the message repeats the first."""
+
+    status, code = 422, "validation_failed"
+
+    def __init__(self, details: list[dict[str, str]]):
+        first = details[0] if details else {"field": "?", "reason": "invalid"}
+        super().__init__(f"{first['field']}: {first['reason']}", details)
+
+
 class TooManyRequests(AppError):
     status, code = 429, "rate_limited"
 
@@ -61,8 +75,36 @@ class TooManyRequests(AppError):
         super().__init__("too many requests; retry later", headers={"Retry-After": str(max(1, retry_after_s))})
 
 
+class InternalError(AppError):
+    status, code = 500, "internal"
+
+
 class ServiceUnavailable(AppError):
     status, code = 503, "unavailable"
 
     def __init__(self, message: str = "the database is unavailable; retry shortly", retry_after_s: int = 5):
         super().__init__(message, headers={"Retry-After": str(retry_after_s)})
+
+
+# The codes of the statuses the framework itself answers (an unknown path, a wrong method …).
+STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "unprocessable",
+    429: "rate_limited",
+}
+
+
+class FrameworkError(AppError):
+    """An error the framework raised (Starlette's HTTPException), in the same shape as ours."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
+        super().__init__(message, headers=headers)
+        self.status = status
+        self.code = STATUS_CODES.get(status, "error")

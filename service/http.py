@@ -2,56 +2,52 @@
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 import secrets
 import time
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.errors import AppError, BadRequest, PayloadTooLarge, ServiceUnavailable, UnsupportedMediaType
+from service.errors import (
+    AppError,
+    FrameworkError,
+    InternalError,
+    MalformedJson,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
+from service.formats.json_body import (
+    NUL_REASON,
+    find_unstorable_text,
+    is_json_media_type,
+    may_hold_unstorable_text,
+    read_json,
+)
 from service.logs import request_id_var
 
 log = logging.getLogger("service.http")
 
-_STATUS_CODES = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    406: "not_acceptable",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
-    422: "unprocessable",
-    429: "rate_limited",
-}
-
 
 def error_response(error: AppError) -> JSONResponse:
+    """Every error body the service sends: an AppError in the shape of DESIGN.md §4."""
     return JSONResponse(error.body(), status_code=error.status, headers=error.headers)
 
 
 def _field_path(loc: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in loc if part != "body") or "body"
-
-
-def validation_error_response(details: list[dict[str, str]]) -> JSONResponse:
-    """422 naming each field and why; the message repeats the first."""
-    first = details[0] if details else {"field": "?", "reason": "invalid"}
-    return JSONResponse(
-        {"error": {"code": "validation_failed", "message": f"{first['field']}: {first['reason']}", "details": details}},
-        status_code=422,
-    )
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -63,28 +59,15 @@ def install_error_handlers(app: FastAPI) -> None:
     async def on_validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = exc.errors()
         if any(e.get("type") == "json_invalid" for e in errors):
+            # The JSON guard read the body first; what is left is what the standard parser alone refuses.
             detail = errors[0].get("ctx", {}).get("error", "")
-            return JSONResponse(
-                {
-                    "error": {
-                        "code": "malformed_json",
-                        "message": f"the body is not valid JSON: {detail}",
-                        "details": [],
-                    }
-                },
-                status_code=400,
-            )
+            return error_response(MalformedJson(f"the body is not valid JSON: {detail}", [{"field": "body"}]))
         details = [{"field": _field_path(tuple(e.get("loc", ()))), "reason": e.get("msg", "")} for e in errors]
-        return validation_error_response(details)
+        return error_response(ValidationFailed(details))
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = _STATUS_CODES.get(exc.status_code, "error")
-        return JSONResponse(
-            {"error": {"code": code, "message": str(exc.detail), "details": []}},
-            status_code=exc.status_code,
-            headers=getattr(exc, "headers", None),
-        )
+        return error_response(FrameworkError(exc.status_code, str(exc.detail), getattr(exc, "headers", None)))
 
     # A backend that is down or unreachable is the service's trouble, not the client's: 503 with
     # Retry-After, at once (docs/http-api.md, "Errors"). Handlers for these specific classes answer the request
@@ -128,16 +111,7 @@ def _is_unavailable(orig: BaseException | None) -> bool:
 
 
 def _internal_error() -> JSONResponse:
-    return JSONResponse(
-        {
-            "error": {
-                "code": "internal",
-                "message": f"internal error; request id {request_id_var.get()}",
-                "details": [],
-            }
-        },
-        status_code=500,
-    )
+    return error_response(InternalError(f"internal error; request id {request_id_var.get()}"))
 
 
 class BodyLimitMiddleware:
@@ -198,129 +172,101 @@ class InputGuardMiddleware:
     """Refuse, before any route runs, input no route can use, with an error that says what and where:
 
     - a body in a media type no route takes (415): routes take JSON, forms or multipart uploads;
-    - JSON that is not UTF-8, or nested deeper than MAX_JSON_DEPTH (400);
-    - text no database can store (422, naming the field): NUL characters in the path, the query,
-      JSON and form bodies, and unpaired surrogates in JSON (``"\\ud800"`` decodes to one).
-      PostgreSQL rejects both, which would otherwise turn a client's mistake into a 500.
-
-    Routes that read their JSON raw and report on each item (department pushes) do these checks
-    themselves; they are listed by path prefix in ``raw_json_prefixes``.
+    - a JSON body the JSON guard refuses (``read_json``: not UTF-8, not JSON, nested too deep), on
+      every path, department pushes included; the value it read is kept for the route (``json_body``);
+    - text no database can store (422, naming the field): NUL characters in the path, the query and
+      form bodies. In JSON bodies (NUL and unpaired surrogates) it is refused by
+      ``refuse_unstorable_text`` for routes that declare their body, since a department push
+      rejects such a record alone and stores the others.
     """
 
-    def __init__(self, app: ASGIApp, raw_json_prefixes: tuple[str, ...] = ()):
+    def __init__(self, app: ASGIApp):
         self.app = app
-        self.raw_json_prefixes = raw_json_prefixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        refusal = _nul_in_url(scope)
-        if refusal is None and scope["type"] == "http":
-            refusal, receive = await self._check_body(scope, receive)
-        if refusal is None:
-            await self.app(scope, receive, send)
-        elif scope["type"] == "websocket":
-            await send({"type": "websocket.close", "code": 1008})
-        else:
-            await send({"type": "http.response.start", "status": refusal.status_code, "headers": refusal.raw_headers})
-            await send({"type": "http.response.body", "body": refusal.body})
+        try:
+            _refuse_nul_in_url(scope)
+            if scope["type"] == "http":
+                receive = await self._check_body(scope, receive)
+        except AppError as refusal:
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1008})
+            else:
+                await _send_error(send, refusal)
+            return
+        await self.app(scope, receive, send)
 
-    async def _check_body(self, scope: Scope, receive: Receive) -> tuple[JSONResponse | None, Receive]:
+    async def _check_body(self, scope: Scope, receive: Receive) -> Receive:
         headers = dict(scope["headers"])
-        if scope["path"].startswith(self.raw_json_prefixes):
-            return None, receive
         media_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
-        if media_type == b"application/json" or media_type.endswith(b"+json"):
+        if is_json_media_type(media_type.decode("latin-1")):
             body, receive = await _buffer_body(receive)
-            return _check_json(body), receive
+            if body:  # an empty body is the route's to refuse (a required body is missing)
+                scope[_JSON_BODY] = _GuardedJson(read_json(body), may_hold_unstorable_text(body))
+            return receive
         if media_type == b"application/x-www-form-urlencoded":
             body, receive = await _buffer_body(receive)
-            return _nul_in_form(body), receive
+            _refuse_nul_in_form(body)
+            return receive
         has_body = headers.get(b"content-length", b"0").strip() not in (b"0", b"") or b"transfer-encoding" in headers
         if has_body and not media_type.startswith(b"multipart/"):
             shown = media_type.decode("latin-1")[:64] or "none"
-            return error_response(
-                UnsupportedMediaType(
-                    f"a body of type {shown!r} is taken nowhere: send application/json, a form, or multipart/form-data",
-                    [{"field": "content-type", "reason": "unsupported media type"}],
-                )
-            ), receive
-        return None, receive
+            raise UnsupportedMediaType(
+                f"a body of type {shown!r} is taken nowhere: send application/json, a form, or multipart/form-data",
+                [{"field": "content-type", "reason": "unsupported media type"}],
+            )
+        return receive
 
 
-MAX_JSON_DEPTH = 32
-NUL_REASON = "contains a NUL character, which cannot be stored"
-# Only a body with one of these escapes can hold a NUL or a surrogate once decoded.
-_SUSPECT_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
+_JSON_BODY = "community_brain.json_body"  # where the middleware keeps what the JSON guard read, in the scope
 
 
-def _text_problem(text: str) -> str | None:
-    if "\x00" in text:
-        return NUL_REASON
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return "contains an unpaired surrogate, which is not valid Unicode"
-    return None
+@dataclass(frozen=True)
+class _GuardedJson:
+    value: Any
+    may_hold_unstorable_text: bool
 
 
-def _nul_in_url(scope: Scope) -> JSONResponse | None:
+def json_body(request: Request) -> Any:
+    """The JSON value of the request's body as the guard read it (for a route that reads its body
+    itself); an empty body is refused as the guard refuses it."""
+    guarded: _GuardedJson | None = request.scope.get(_JSON_BODY)
+    return guarded.value if guarded is not None else read_json(b"")
+
+
+async def refuse_unstorable_text(request: HTTPConnection) -> None:
+    """A declared JSON body with text no database can store (a NUL, an unpaired surrogate) is refused
+    whole, naming the field. An app-wide dependency: it runs before the route's own. A route that
+    reads its JSON itself (a department push) judges such text record by record instead. (It gets a
+    connection, not a request: app-wide dependencies run for WebSocket routes too.)"""
+    guarded: _GuardedJson | None = request.scope.get(_JSON_BODY)
+    route = request.scope.get("route")
+    if guarded is None or not guarded.may_hold_unstorable_text:
+        return
+    if not isinstance(route, APIRoute) or route.body_field is None:
+        return
+    if problem := find_unstorable_text(guarded.value):
+        raise ValidationFailed([{"field": problem[0], "reason": problem[1]}])
+
+
+def _refuse_nul_in_url(scope: Scope) -> None:
     if "\x00" in scope.get("path", ""):
-        return validation_error_response([{"field": "path", "reason": NUL_REASON}])
+        raise ValidationFailed([{"field": "path", "reason": NUL_REASON}])
     query = scope.get("query_string", b"")
     if b"%00" in query or b"\x00" in query:
         for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
             if "\x00" in name + value:
-                return validation_error_response([{"field": f"query.{name.replace(chr(0), '')}", "reason": NUL_REASON}])
-    return None
+                raise ValidationFailed([{"field": f"query.{name.replace(chr(0), '')}", "reason": NUL_REASON}])
 
 
-def _nul_in_form(body: bytes) -> JSONResponse | None:
+def _refuse_nul_in_form(body: bytes) -> None:
     if b"%00" in body or b"\x00" in body:
         for name, value in parse_qsl(body.decode("latin-1"), keep_blank_values=True):
             if "\x00" in name + value:
-                return validation_error_response([{"field": name.replace("\x00", "") or "body", "reason": NUL_REASON}])
-    return None
-
-
-def _check_json(body: bytes) -> JSONResponse | None:
-    """Not UTF-8, too deep, or a string (or key) that cannot be stored; None when the body may go on.
-    Syntax errors are left to the route, which answers them with its own 400."""
-    try:
-        body.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        return error_response(BadRequest(f"the body is not valid UTF-8 (byte {exc.start})", [{"field": "body"}]))
-    # Cheap tests first: most bodies can neither nest deeper nor hold what we look for.
-    could_nest = body.count(b"[") + body.count(b"{") > MAX_JSON_DEPTH
-    if not could_nest and not _SUSPECT_ESCAPE.search(body):
-        return None
-    try:
-        value = json.loads(body)
-    except RecursionError:
-        return _too_deep()
-    except ValueError:
-        return None
-    stack: list[tuple[str, Any, int]] = [("", value, 1)]
-    while stack:  # iterative: the JSON may be nested deeper than Python recurses
-        path, item, depth = stack.pop()
-        if depth > MAX_JSON_DEPTH:
-            return _too_deep()
-        if isinstance(item, str):
-            if reason := _text_problem(item):
-                return validation_error_response([{"field": path or "body", "reason": reason}])
-        elif isinstance(item, dict):
-            for key, inner in item.items():
-                if reason := _text_problem(key):
-                    return validation_error_response([{"field": f"{path or 'body'} (a field name)", "reason": reason}])
-                stack.append((f"{path}.{key}" if path else key, inner, depth + 1))
-        elif isinstance(item, list):
-            stack.extend((f"{path}.{i}" if path else str(i), inner, depth + 1) for i, inner in enumerate(item))
-    return None
-
-
-def _too_deep() -> JSONResponse:
-    return error_response(BadRequest(f"the JSON is nested deeper than {MAX_JSON_DEPTH} levels", [{"field": "body"}]))
+                raise ValidationFailed([{"field": name.replace("\x00", "") or "body", "reason": NUL_REASON}])
 
 
 async def _buffer_body(receive: Receive) -> tuple[bytes, Receive]:

@@ -6,7 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from starlette.types import ASGIApp
 
 from service import ops
@@ -17,7 +17,13 @@ from service.exports.router import router as exports_router
 from service.feeds.definitions.router import router as definitions_router
 from service.feeds.router import router as feeds_router
 from service.headers import SecurityHeadersMiddleware
-from service.http import BodyLimitMiddleware, InputGuardMiddleware, RequestContextMiddleware, install_error_handlers
+from service.http import (
+    BodyLimitMiddleware,
+    InputGuardMiddleware,
+    RequestContextMiddleware,
+    install_error_handlers,
+    refuse_unstorable_text,
+)
 from service.incidents.router import router as incidents_router
 from service.ledger.router import router as ledger_router
 from service.live.ws import router as live_router
@@ -57,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=VERSION,
         description="Joint command centre service: register, department feeds, incidents, ledger, live stream.",
         lifespan=lifespan,
+        dependencies=[Depends(refuse_unstorable_text)],
     )
     app.state.metrics = Metrics()
     install_error_handlers(app)
@@ -80,7 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(live_router)
     mount_frontend(app)
 
-    app.add_middleware(InputGuardMiddleware, raw_json_prefixes=("/api/v1/feeds/",))  # pushes report per item
+    app.add_middleware(InputGuardMiddleware)
     app.add_middleware(
         BodyLimitMiddleware, max_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes
     )

@@ -19,8 +19,8 @@ SERVICE = Path(__file__).resolve().parent.parent / "service"
 LAYERS: list[set[str]] = [
     {"kit"},
     {"settings", "errors", "logs", "metrics", "matching", "vocabulary"},
-    {"formats", "db", "ratelimit", "http"},
-    {"auth", "ledger"},
+    {"formats", "db", "ratelimit"},
+    {"auth", "ledger", "http"},
     {"state"},
     {"deps"},
     {"registry"},

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, UploadFi
 from service.auth.roles import OPERATOR_ROLES
 from service.auth.service import Caller
 from service.deps import CallerDep, OperatorDep, PageLimit, PageOffset, SessionDep, StateDep
-from service.errors import Forbidden, NotFound, PayloadTooLarge
+from service.errors import Forbidden, NotFound, PayloadTooLarge, UnsupportedMediaType
 from service.feeds import service
 from service.feeds.adapters import UnknownSourceError
 from service.feeds.linking import link_record_to_entity
@@ -20,6 +20,8 @@ from service.feeds.schemas import (
     RecordList,
     RecordStatusOut,
 )
+from service.formats.json_body import is_json_media_type
+from service.http import json_body
 from service.incidents.models import Incident
 from service.ratelimit import client_ip
 from service.records.schemas import RecordOut
@@ -78,7 +80,9 @@ async def push_records(
     await _check_source(state, caller, source, operators_too=False)
     limits = state.rate_limits
     await limits.hit(limits.ingest_per_ip, "ingest-ip", client_ip(request))
-    payload = service.decode_json_body(await request.body(), request.headers.get("content-type"))
+    if not is_json_media_type(request.headers.get("content-type", "")):
+        raise UnsupportedMediaType("send the records as application/json (files go to /files)")
+    payload = json_body(request)  # read, and refused if it is not JSON, by the JSON guard every route shares
     await limits.hit(
         limits.ingest_per_key,
         "ingest-key",

@@ -2,57 +2,20 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.errors import BadRequest, NotFound, PayloadTooLarge, Unprocessable, UnsupportedMediaType
+from service.errors import NotFound, PayloadTooLarge, Unprocessable
 from service.feeds.parse import Accepted, ItemResult, parse_in_slices
 from service.feeds.schemas import IngestReport, IngestSummary, ItemResultOut
 from service.feeds.store import Stored
 from service.formats.files import PREFERRED_SHEETS, FileFormatError, read_rows
 from service.records.models import SourceRecord
 from service.state import AppState
-
-MAX_JSON_DEPTH = 32
-
-
-def decode_json_body(body: bytes, content_type: str | None) -> Any:
-    """The pushed body as JSON, or a clear 4xx: wrong media type, bad UTF-8, malformed or too deep."""
-    media_type = (content_type or "").split(";")[0].strip().lower()
-    if media_type != "application/json" and not media_type.endswith("+json"):
-        raise UnsupportedMediaType("send the records as application/json (files go to /files)")
-    try:
-        text = body.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise BadRequest(
-            f"the body is not valid UTF-8 (byte {exc.start}): pushed JSON must be UTF-8; a department's "
-            "export file as it is (GBK CSV or JSON lines) goes to POST /api/v1/feeds/{source}/files"
-        ) from None
-    try:
-        value = orjson.loads(text)  # rejects NaN and Infinity, which are not JSON
-    except json.JSONDecodeError as exc:
-        if "depth limit" in exc.msg:  # orjson stops at 1,024 levels
-            raise BadRequest(f"the JSON is nested deeper than {MAX_JSON_DEPTH} levels") from None
-        raise BadRequest(f"the body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
-    if _depth(value) > MAX_JSON_DEPTH:
-        raise BadRequest(f"the JSON is nested deeper than {MAX_JSON_DEPTH} levels")
-    return value
-
-
-def _depth(value: Any, level: int = 1) -> int:
-    if level > MAX_JSON_DEPTH:
-        return level
-    if isinstance(value, dict):
-        return max((_depth(v, level + 1) for v in value.values()), default=level)
-    if isinstance(value, list):
-        return max((_depth(v, level + 1) for v in value), default=level)
-    return level
 
 
 def report(results: Sequence[ItemResult], by_line: bool, notes: list[str] | None = None) -> IngestReport:

@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, WebSocket
-from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.datastructures import QueryParams
 from starlette.websockets import WebSocketDisconnect
@@ -22,6 +21,7 @@ from starlette.websockets import WebSocketDisconnect
 from service.auth.roles import INCIDENT_READER_ROLES
 from service.auth.service import Caller, identify, redeem_ticket
 from service.errors import AppError, BadRequest, ServiceUnavailable
+from service.http import error_response
 from service.live.client import EndReason
 from service.live.filters import BadFilter, LiveFilter, parse_filter
 from service.live.hub import Hub
@@ -146,8 +146,7 @@ async def _refuse(websocket: WebSocket, error: AppError) -> None:
     send one (uvicorn can); a plain refusal (HTTP 403) otherwise."""
     try:
         if "websocket.http.response" in websocket.scope.get("extensions", {}):
-            response = JSONResponse(error.body(), status_code=error.status, headers=error.headers)
-            await websocket.send_denial_response(response)
+            await websocket.send_denial_response(error_response(error))
         else:
             await websocket.close(code=CLOSE_POLICY)
     except (OSError, RuntimeError):

@@ -81,9 +81,10 @@ async def test_oversized_bodies_are_413(client: httpx.AsyncClient, principals: P
 
 
 NOT_A_JSON_PUSH = [
-    ("truncated", b'{"jjdbh": "P1", "bjsj": ', "application/json", 400, "bad_request"),
-    ("trailing comma", b"[1, 2,]", "application/json", 400, "bad_request"),
-    ("empty", b"", "application/json", 400, "bad_request"),
+    ("truncated", b'{"jjdbh": "P1", "bjsj": ', "application/json", 400, "malformed_json"),
+    ("trailing comma", b"[1, 2,]", "application/json", 400, "malformed_json"),
+    ("empty", b"", "application/json", 400, "malformed_json"),
+    ("NaN", b'{"jjdbh": "P1", "jd": NaN}', "application/json", 400, "malformed_json"),
     ("not UTF-8", '{"jjdbh": "\u4e2d"}'.encode("gbk"), "application/json", 400, "bad_request"),
     ("text/plain", b'{"jjdbh": "P1"}', "text/plain", 415, "unsupported_media_type"),
     ("form", b'{"jjdbh": "P1"}', "application/x-www-form-urlencoded", 415, "unsupported_media_type"),

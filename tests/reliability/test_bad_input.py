@@ -147,6 +147,29 @@ async def test_invalid_utf8_bodies(client: httpx.AsyncClient, principals: Princi
     assert "not valid UTF-8" in str(error_of(entity, 400)["message"]) and error_fields(entity) == {"body"}
 
 
+BAD_JSON = {
+    "truncated": b'{"name": "P1", "note": ',
+    "NaN": b'{"name": "P1", "lat": NaN}',
+    "too deep": b'{"name": "x", "aliases": ' + b"[" * 40 + b"]" * 40 + b"}",
+    "GBK": '{"name": "重庆小面"}'.encode("gbk"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_JSON)
+async def test_a_push_and_an_operator_route_refuse_bad_json_alike(
+    client: httpx.AsyncClient, principals: Principals, case: str
+) -> None:
+    """One JSON guard reads every body: the same bad JSON gets the same answer wherever it is sent."""
+    pushed = await client.post(
+        PUSH, content=BAD_JSON[case], headers={**principals.police, "content-type": "application/json"}
+    )
+    entity = await client.post(
+        "/api/v1/entities", content=BAD_JSON[case], headers={**principals.operator, "content-type": "application/json"}
+    )
+    assert error_of(pushed, 400) == error_of(entity, 400)
+    assert error_fields(pushed) == {"body"}
+
+
 @pytest.mark.parametrize(
     ("first", "second", "bad_line"),
     [("utf-8", "gbk", 4), ("gbk", "utf-8", 4)],
@@ -235,6 +258,10 @@ async def test_nul_characters_and_unpaired_surrogates(client: httpx.AsyncClient,
     login = await client.post("/api/v1/auth/token", data={"username": "ad\x00min", "password": "x" * 12})
     assert error_fields(login) == {"username"} and error_of(login, 422)
     pushed = await push(client, principals.police, "police", police_call("N1", bjnr="噪声\x00扰民"))
+    assert rejected_fields(pushed) == {"bjnr"}
+    # A push judges each record: a lone surrogate rejects the record that holds it, as a NUL does.
+    lone = json.dumps(police_call("N2", bjnr="?")).replace('"?"', '"\\ud800"').encode()
+    pushed = await client.post(PUSH, content=lone, headers={**principals.police, "content-type": "application/json"})
     assert rejected_fields(pushed) == {"bjnr"}
 
 

@@ -56,18 +56,15 @@ def storable_copy(item: Mapping[str, Any]) -> tuple[dict[str, Any], list[FieldEr
             errors.append(FieldError(str(key), "field names must be text"))
             continue
         try:
-            copy[key] = _storable(value, depth=0)
+            copy[key] = _storable(value)
         except FieldProblem as problem:
             errors.append(FieldError(key, problem.reason))
     return copy, errors
 
 
-_MAX_DEPTH = 20
-
-
-def _storable(value: Any, depth: int) -> Any:
-    if depth > _MAX_DEPTH:
-        raise FieldProblem(f"nested more than {_MAX_DEPTH} levels deep")
+def _storable(value: Any) -> Any:
+    # No depth limit of its own: a pushed record came through the JSON guard, which bounds nesting
+    # for every body (service/formats/json_body.py), and a file's rows are flat.
     if value is None or isinstance(value, bool | int):
         return value
     if isinstance(value, float):
@@ -87,9 +84,9 @@ def _storable(value: Any, depth: int) -> Any:
     if isinstance(value, Mapping):
         if not all(isinstance(key, str) for key in value):
             raise FieldProblem("field names must be text")
-        return {key: _storable(inner, depth + 1) for key, inner in value.items()}
+        return {key: _storable(inner) for key, inner in value.items()}
     if isinstance(value, list | tuple):
-        return [_storable(inner, depth + 1) for inner in value]
+        return [_storable(inner) for inner in value]
     raise FieldProblem(f"cannot be stored: {describe_type(value)}")
 
 
