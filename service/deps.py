@@ -73,7 +73,6 @@ OperatorDep = Annotated[Caller, Depends(require_roles(*OPERATOR_ROLES))]
 AdminDep = Annotated[Caller, Depends(require_roles(Role.ADMIN))]
 IncidentReaderDep = Annotated[Caller, Depends(require_roles(*INCIDENT_READER_ROLES))]
 FieldDep = Annotated[Caller, Depends(require_roles(*FIELD_ROLES))]
-AnyCallerDep = CallerDep
 
 # One page of a list: every list endpoint takes the same bounds.
 PageLimit = Annotated[int, Query(ge=1, le=500)]

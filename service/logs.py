@@ -61,15 +61,6 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=lambda value: redact(str(value)))
 
 
-class RedactingFilter(logging.Filter):
-    """For handlers that do not use JsonFormatter (pytest's caplog, third-party handlers)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact(record.getMessage())
-        record.args = None
-        return True
-
-
 def configure_logging(level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())

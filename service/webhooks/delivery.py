@@ -147,9 +147,6 @@ class WebhookDispatcher:
         self._wake = asyncio.Event()
         self._sending = asyncio.Semaphore(policy.concurrency)
 
-    def wake(self) -> None:
-        self._wake.set()
-
     async def on_commit(self, uow: UnitOfWork) -> None:
         """A Database.on_commit hook: deliver what this commit queued without waiting for the next poll."""
         if enqueued_in(uow):

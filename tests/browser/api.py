@@ -8,9 +8,6 @@ import httpx
 
 from tests.browser.server import Credentials, Login
 
-# The lifecycle an operator walks an incident through to close it (docs/workflow.md §1).
-CLOSING_STEPS = ("in_progress", "resolved", "closed")
-
 
 class ApiFailure(AssertionError):
     """An error answer; an AssertionError so a test that meets one fails with the answer shown."""
@@ -92,14 +89,6 @@ class ServiceApi:
         body = {"status": status, "expected_version": expected_version, "note": note}
         answer = self.http.post(f"/incidents/{incident_id}/status", json=body, headers=self._operator())
         return dict(self._check(answer))
-
-    def close_incident(self, incident_id: int, assignee: str) -> dict[str, Any]:
-        """Assign (which dispatches), then in progress, resolved, closed with a resolution note."""
-        incident = self.assign(incident_id, assignee)
-        for step in CLOSING_STEPS:
-            note = "已处置完毕，现场恢复正常" if step == "closed" else None
-            incident = self.set_status(incident_id, step, incident["version"], note)
-        return incident
 
     def events_after(self, seq: int, limit: int = 1000) -> dict[str, Any]:
         """The ledger after seq (`epoch`, `head_seq`, `events`), read with the display key."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from service.kit.text import blank_to_none, collapse_spaces, is_cjk, remove_spaces, to_halfwidth
+from service.kit.text import remove_spaces, to_halfwidth
 
 
 def test_to_halfwidth_folds_letters_digits_punctuation_and_space() -> None:
@@ -22,22 +22,5 @@ def test_to_halfwidth_inverts_the_fullwidth_block(ascii_text: str) -> None:
     assert to_halfwidth(fullwidth) == ascii_text
 
 
-def test_collapse_spaces() -> None:
-    assert collapse_spaces("  临汾路 \t 375号\u3000\u00a0一层 \n") == "临汾路 375号 一层"
-    assert collapse_spaces("\u3000 \n") == ""
-
-
 def test_remove_spaces() -> None:
     assert remove_spaces(" 临汾路\u3000375\u200b号 ") == "临汾路375号"
-
-
-def test_blank_to_none() -> None:
-    assert blank_to_none(None) is None
-    assert blank_to_none(" \u3000 ") is None
-    assert blank_to_none(" 老王  面馆 ") == "老王 面馆"
-
-
-def test_is_cjk() -> None:
-    assert is_cjk("临")
-    assert not is_cjk("A")
-    assert not is_cjk("（")

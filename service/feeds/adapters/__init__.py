@@ -102,19 +102,6 @@ class AdapterRegistry:
         return tuple(self._adapters)
 
 
-def get_adapter(source: str, extra_adapters: Mapping[str, str] | None = None) -> Adapter:
-    """The adapter for ``source``; raises UnknownSourceError. Builds a registry: hold an
-    AdapterRegistry instead when looking up many times."""
-    if source in BUILTIN_ADAPTERS and not extra_adapters:
-        return _load(source, BUILTIN_ADAPTERS[source])
-    return AdapterRegistry(extra_adapters).get(source)
-
-
-def known_sources(extra_adapters: Mapping[str, str] | None = None) -> tuple[str, ...]:
-    """The source keys with an adapter: built-in first, then configured ones."""
-    return tuple(BUILTIN_ADAPTERS) + tuple(extra_adapters or {})
-
-
 def _load(source: str, module_path: str) -> Adapter:
     try:
         module = importlib.import_module(module_path)
