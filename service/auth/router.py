@@ -6,10 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.security import OAuth2PasswordRequestForm
-from sqlalchemy import select
 
 from service.auth import service
-from service.auth.models import Principal
 from service.auth.schemas import KeyIn, KeyOut, MeOut, TicketOut, TokenOut, UserIn, UserList, UserOut
 from service.auth.tokens import mint_token
 from service.deps import AdminDep, CallerDep, OperatorDep, SessionDep, StateDep
@@ -71,10 +69,7 @@ async def list_users(
 ) -> UserList:
     """Active users and their roles, for whoever assigns work. Inspectors are refused: their pages
     need only their own name (GET /auth/me), not the roster."""
-    stmt = select(Principal).where(Principal.kind == "user", Principal.active).order_by(Principal.name)
-    if role:
-        stmt = stmt.where(Principal.role == role)
-    users = (await session.scalars(stmt)).all()
+    users = await service.active_users(session, role)
     return UserList(items=[UserOut(username=u.name, role=u.role) for u in users])
 
 

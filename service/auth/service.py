@@ -6,7 +6,7 @@ import asyncio
 import hashlib
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -149,6 +149,14 @@ async def create_user(
     except IntegrityError as exc:
         raise Conflict(f"user {username!r} exists already") from exc
     return principal
+
+
+async def active_users(session: AsyncSession, role: str | None = None) -> Sequence[Principal]:
+    """The active users (not keys) by name, of one role or all."""
+    stmt = select(Principal).where(Principal.kind == "user", Principal.active).order_by(Principal.name)
+    if role:
+        stmt = stmt.where(Principal.role == role)
+    return (await session.scalars(stmt)).all()
 
 
 async def create_key(

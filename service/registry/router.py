@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlalchemy import select
 
 from service.deps import FieldDep, IncidentReaderDep, OperatorDep, PageLimit, PageOffset, SessionDep, StateDep
 from service.registry import service
-from service.registry.models import Entity, entity_as_dict
+from service.registry.models import entity_as_dict
 from service.registry.schemas import (
     EntityIn,
     EntityList,
@@ -55,11 +54,7 @@ async def update_entity(entity_id: str, body: EntityPatch, state: StateDep, _cal
 @router.get("/map/entities", response_model=MapPoints)
 async def map_points(session: SessionDep, _caller: IncidentReaderDep) -> MapPoints:
     """Every located, open entity, for the wall's map."""
-    rows = await session.execute(
-        select(Entity.id, Entity.name, Entity.kind, Entity.lat, Entity.lng, Entity.grid).where(
-            Entity.lat.is_not(None), Entity.lng.is_not(None), Entity.status == "open"
-        )
-    )
+    rows = await service.located_open_entities(session)
     return MapPoints(
         entities=[MapPoint(id=r.id, name=r.name, kind=r.kind, lat=r.lat, lng=r.lng, grid=r.grid) for r in rows]
     )

@@ -120,6 +120,16 @@ async def search_entities(
     return rows, total
 
 
+async def located_open_entities(session: AsyncSession) -> Sequence[Any]:
+    """Every open entity with a place: (id, name, kind, lat, lng, grid) rows, for the wall's map."""
+    rows = await session.execute(
+        select(Entity.id, Entity.name, Entity.kind, Entity.lat, Entity.lng, Entity.grid).where(
+            Entity.lat.is_not(None), Entity.lng.is_not(None), Entity.status == "open"
+        )
+    )
+    return rows.all()
+
+
 @dataclass
 class RowOutcome:
     line: int
