@@ -46,10 +46,13 @@ export interface LiveClientOptions {
   ticketTimeoutMs?: number
 }
 
-/** Close codes the server uses: 4008 too slow (resume), 4401/4403 credential refused. */
+/**
+ * How the server ends a stream (service/live/protocol.py): 4008 too slow (resume from seq), 1012
+ * restarting or the ledger replaced, 1013 try again later, 1011 internal error. A refused ticket is
+ * refused at the handshake (HTTP 403, or the error's status): the socket never opens, and the
+ * browser reports only 1006. Every close leads to the same thing: a new ticket, then resume.
+ */
 export const CLOSE_TOO_SLOW = 4008
-export const CLOSE_UNAUTHORIZED = 4401
-export const CLOSE_FORBIDDEN = 4403
 const CLOSE_WATCHDOG = 4000
 
 /** 1 s, 2 s, 4 s, 8 s, then 15 s for ever. */
@@ -145,7 +148,7 @@ export class LiveClient {
     return this._connects
   }
 
-  /** The code of the last close the server sent (4008 too slow, 4401/4403 refused …). */
+  /** The code of the last close (4008 too slow, 1012 restart, 1006 for a refused handshake …). */
   get lastCloseCode(): number | null {
     return this._lastCloseCode
   }
@@ -223,8 +226,9 @@ export class LiveClient {
     socket.onclose = (event) => {
       if (this.socket !== socket) return
       this.socket = null
-      // 4008 (too slow) and 4401/4403 (ticket refused) all mean: new ticket, resume from seq.
-      // Whether the credential itself is refused shows on the next ticket request.
+      // 4008 (too slow), 1012/1013 (restart, try again) and a refused handshake (1006) all mean:
+      // new ticket, resume from seq. Whether the credential itself is refused shows on the next
+      // ticket request.
       this._lastCloseCode = event.code
       this.lost()
     }

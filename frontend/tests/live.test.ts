@@ -244,12 +244,11 @@ describe('LiveClient', () => {
     h.client.stop()
   })
 
-  it('asks for a new ticket after the socket is closed with 4401', async () => {
+  it('asks for a new ticket after the handshake is refused (the browser reports 1006)', async () => {
     const h = harness()
     h.client.start()
     await settle()
-    h.last().open()
-    h.last().serverClose(4401)
+    h.last().serverClose(1006)
     await vi.advanceTimersByTimeAsync(1000)
     expect(h.ticket).toHaveBeenCalledTimes(2)
     expect(h.last().query.get('ticket')).toBe('t2')
