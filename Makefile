@@ -34,6 +34,7 @@ frontend-test: frontend
 
 lint: setup
 	$(BIN)/ruff check service tests benchmarks migrations
+	$(BIN)/vulture  # dead code; settings in pyproject.toml [tool.vulture]
 	$(BIN)/mypy
 
 test-python: setup
