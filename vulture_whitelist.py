@@ -14,3 +14,4 @@ _.name_norm, _.address_norm  # entities columns: written and indexed, but no que
 _.handlers, _.disabled  # logging's own attributes, set in service/logs.py
 _._network_backend  # httpcore's pool reads it (service/webhooks/targets.py)
 _.js_heap_total_bytes, _.documents  # PageMemory: what Chrome's memory probe returns, printed whole
+_.encodings  # TransportSpec (feed definitions): accepted in a definition file, but nothing reads it yet (files are read as UTF-8, else GB18030, whatever it says)

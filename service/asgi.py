@@ -21,7 +21,12 @@ GC_THRESHOLDS = (200_000, 20, 20)
 
 
 def app_factory() -> FastAPI:
-    settings = Settings()
+    """uvicorn --factory: each worker process builds the app from the environment (CB_*)."""
+    return build_app(Settings())
+
+
+def build_app(settings: Settings) -> FastAPI:
+    """The app a server process runs: JSON logs, the app for these settings, a settled collector."""
     configure_logging(settings.log_level)
     app = create_app(settings)
     settle_garbage_collector()

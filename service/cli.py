@@ -5,25 +5,28 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
 from service.auth import service as auth_service
 from service.auth.roles import KEY_ROLES, USER_ROLES
-from service.bootstrap import start_services, stop_services
+from service.auth.secrets import make_hasher
+from service.bootstrap import open_database, start_services, stop_services
 from service.db.database import Database
 from service.db.migrate import upgrade
 from service.demo.setup import prepare_demo
 from service.errors import AppError
+from service.feeds.adapters import AdapterRegistry
+from service.feeds.bootstrap import build_adapters
 from service.feeds.definitions import DefinitionError, load_definition, parse_definition
 from service.feeds.definitions.check import check_sample, read_sample, register_from_file, render_check
-from service.feeds.definitions.store import install_definition, restore_definition
+from service.feeds.definitions.store import DefinitionCatalog, install_definition, restore_definition
 from service.feeds.resolver import entity_ref
 from service.feeds.service import ingest_file
 from service.formats.files import FileFormatError
@@ -38,7 +41,8 @@ from service.state import AppState
 
 @asynccontextmanager
 async def running(settings: Settings) -> AsyncIterator[AppState]:
-    """The app's services without the HTTP server, for commands that work on the data."""
+    """The app's services without the HTTP server (ingest writer, register index, broker, hub,
+    webhooks), for the commands that ingest records: a file import, the demo's preparation."""
     quiet = settings.model_copy(update={"sla_check_interval_s": 0, "demo_pace": 0})
     state = await start_services(quiet, Metrics())
     try:
@@ -47,10 +51,32 @@ async def running(settings: Settings) -> AsyncIterator[AppState]:
         await stop_services(state)
 
 
+@asynccontextmanager
+async def database(settings: Settings) -> AsyncIterator[Database]:
+    """The app's database and nothing else, for the commands that only read or write data (keys,
+    users, the register, the ledger, masking): no broker, hub, ingest writer or webhook worker, so
+    they work while Redis is down. Its transactions queue webhook notices as the app's do."""
+    if settings.is_sqlite:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = open_database(settings)
+    try:
+        yield db
+    finally:
+        await db.dispose()
+
+
 def _run(settings: Settings, work: Callable[[AppState], Awaitable[int]]) -> int:
     async def main() -> int:
         async with running(settings) as state:
             return await work(state)
+
+    return asyncio.run(main())
+
+
+def _run_on_data(settings: Settings, work: Callable[[Database], Awaitable[int]]) -> int:
+    async def main() -> int:
+        async with database(settings) as db:
+            return await work(db)
 
     return asyncio.run(main())
 
@@ -66,17 +92,22 @@ def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
+    from service.asgi import build_app
+
     if not args.no_migrate:
         cmd_migrate(settings, args)
-    if settings.is_sqlite and args.workers > 1:
+    workers = getattr(args, "workers", 1)
+    if settings.is_sqlite and workers > 1:
         print("SQLite serves one worker; use PostgreSQL (CB_DATABASE_URL) for several", file=sys.stderr)
         return 2
+    # One worker serves these settings; several are processes of their own, each reading its
+    # settings from the environment as this one did.
     uvicorn.run(
-        "service.asgi:app_factory",
-        factory=True,
+        build_app(settings) if workers == 1 else "service.asgi:app_factory",
+        factory=workers > 1,
         host=args.host,
         port=args.port,
-        workers=args.workers,
+        workers=workers,
         log_config=None,
         # Only the listed proxies may say who the client is (uvicorn otherwise believes 127.0.0.1).
         proxy_headers=bool(settings.trusted_proxies),
@@ -92,10 +123,8 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     code = _run(settings, lambda state: prepare_demo(state, preload=not args.no_preload, port=args.port))
     if code:
         return code
-    # The server's workers read their settings from the environment.
-    os.environ["CB_DEMO_PACE"] = str(args.pace)
     args.no_migrate = True
-    return cmd_serve(settings, args)
+    return cmd_serve(settings.model_copy(update={"demo_pace": args.pace}), args)  # one worker: the replay runs there
 
 
 def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
@@ -126,8 +155,8 @@ def cmd_registry_import(settings: Settings, args: argparse.Namespace) -> int:
     path = Path(args.file)
     data = path.read_bytes()
 
-    async def work(state: AppState) -> int:
-        outcomes = await import_registry_file(state.db, data, path.name)
+    async def work(db: Database) -> int:
+        outcomes = await import_registry_file(db, data, path.name)
         counts: dict[str, int] = {}
         for o in outcomes:
             counts[o.status] = counts.get(o.status, 0) + 1
@@ -136,14 +165,26 @@ def cmd_registry_import(settings: Settings, args: argparse.Namespace) -> int:
         print("rows read {} = {}".format(len(outcomes), " + ".join(f"{k} {v}" for k, v in sorted(counts.items()))))
         return 0
 
-    return _run(settings, work)
+    return _run_on_data(settings, work)
+
+
+def _hasher(settings: Settings) -> PasswordHasher:
+    return make_hasher(settings.argon2_time_cost, settings.argon2_memory_kib)
+
+
+async def _adapters(settings: Settings, db: Database) -> AdapterRegistry:
+    """Every source this deployment knows, as a worker knows it: shipped and installed definitions too."""
+    adapters = build_adapters(settings)
+    await DefinitionCatalog(db, adapters).refresh(force=True)
+    return adapters
 
 
 def cmd_keys_create(settings: Settings, args: argparse.Namespace) -> int:
-    async def work(state: AppState) -> int:
-        async with state.db.transaction() as uow:
+    async def work(db: Database) -> int:
+        sources = set((await _adapters(settings, db)).known_sources())
+        async with db.transaction() as uow:
             principal, key = await auth_service.create_key(
-                uow.session, args.role, args.source, args.label, set(state.adapters.known_sources()), state.hasher
+                uow.session, args.role, args.source, args.label, sources, _hasher(settings)
             )
         print(
             f"created {principal.role} key {principal.name!r}"
@@ -152,24 +193,24 @@ def cmd_keys_create(settings: Settings, args: argparse.Namespace) -> int:
         print(key)
         return 0
 
-    return _run(settings, work)
+    return _run_on_data(settings, work)
 
 
 def cmd_users_create(settings: Settings, args: argparse.Namespace) -> int:
-    async def work(state: AppState) -> int:
-        async with state.db.transaction() as uow:
+    async def work(db: Database) -> int:
+        async with db.transaction() as uow:
             principal = await auth_service.create_user(
-                uow.session, args.username, args.role, args.password, state.hasher
+                uow.session, args.username, args.role, args.password, _hasher(settings)
             )
         print(f"created {principal.role} {principal.name!r}")
         return 0
 
-    return _run(settings, work)
+    return _run_on_data(settings, work)
 
 
 def cmd_ledger_verify(settings: Settings, _args: argparse.Namespace) -> int:
-    async def work(state: AppState) -> int:
-        async with state.db.session() as session:
+    async def work(db: Database) -> int:
+        async with db.session() as session:
             check, position = await verify_ledger(session)
         print(
             json.dumps(
@@ -185,25 +226,26 @@ def cmd_ledger_verify(settings: Settings, _args: argparse.Namespace) -> int:
         )
         return 0 if check.ok else 1
 
-    return _run(settings, work)
+    return _run_on_data(settings, work)
 
 
 def cmd_ledger_new_epoch(settings: Settings, _args: argparse.Namespace) -> int:
-    async def work(state: AppState) -> int:
-        async with state.db.transaction() as uow:
+    async def work(db: Database) -> int:
+        async with db.transaction() as uow:
             old, new = await start_new_epoch(uow)
         print(json.dumps({"old_epoch": old, "epoch": new}))
         return 0
 
-    return _run(settings, work)
+    return _run_on_data(settings, work)
 
 
 def cmd_mask_personal_data(settings: Settings, _args: argparse.Namespace) -> int:
     from service.personal_data import mask_stored_personal_data
 
-    async def work(state: AppState) -> int:
-        async with state.db.transaction() as uow:
-            masked = await mask_stored_personal_data(uow, state.adapters)
+    async def work(db: Database) -> int:
+        adapters = await _adapters(settings, db)
+        async with db.transaction() as uow:
+            masked = await mask_stored_personal_data(uow, adapters)
         ledger = masked.ledger
         print(
             json.dumps(
@@ -222,7 +264,7 @@ def cmd_mask_personal_data(settings: Settings, _args: argparse.Namespace) -> int
         )
         return 0
 
-    return _run(settings, work)
+    return _run_on_data(settings, work)
 
 
 def cmd_feeds_check(settings: Settings, args: argparse.Namespace) -> int:
@@ -335,8 +377,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve_options(serve)
     serve.add_argument("--no-migrate", action="store_true", help="do not run migrations first")
     add("migrate", cmd_migrate, "bring the database schema to the newest revision")
-    demo = add("demo", cmd_demo, "load the sample register and replay the sample feeds while serving")
-    serve_options(demo)
+    demo = add("demo", cmd_demo, "load the sample register and replay the sample feeds while serving (one worker)")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000)
     demo.add_argument("--pace", type=float, default=2.0, help="records a second (default 2)")
     demo.add_argument("--no-preload", action="store_true", help="start with no history")
     imp = add("import", cmd_import, "import a department's export file (CSV in GBK/UTF-8, or XLSX)")

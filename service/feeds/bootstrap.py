@@ -10,14 +10,19 @@ from service.feeds.resolver import EntityResolver
 from service.incidents.merging import MergeSettings
 from service.incidents.placement import PlacementRules
 from service.incidents.sla import DEFAULT_SLA_RULES, parse_sla_rules
+from service.settings import Settings
 from service.state import AppState
+
+
+def build_adapters(settings: Settings) -> AdapterRegistry:
+    """This deployment's adapters before the stored definitions are read: the built-in ones,
+    configured modules and the shipped feed definitions (a DefinitionCatalog adds the installed ones)."""
+    return AdapterRegistry(settings.extra_adapters, definitions=[DefinitionAdapter(d) for d in shipped_definitions()])
 
 
 async def start_feeds(state: AppState) -> None:
     settings = state.settings
-    state.adapters = AdapterRegistry(
-        settings.extra_adapters, definitions=[DefinitionAdapter(d) for d in shipped_definitions()]
-    )
+    state.adapters = build_adapters(settings)
     state.definitions = DefinitionCatalog(state.db, state.adapters)
     await state.definitions.refresh(force=True)
     state.placement_rules = PlacementRules(

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from tests.support.data import DEMO_DATA
 from tests.support.new_departments import generate
@@ -31,8 +34,8 @@ map = { "噪音扰民" = "noise" }
 """
 
 
-def run(args: list[str], data_dir: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CB_DATA_DIR": str(data_dir), "CB_DATABASE_URL": "", "CB_REDIS_URL": ""}
+def run(args: list[str], data_dir: Path, **extra_env: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CB_DATA_DIR": str(data_dir), "CB_DATABASE_URL": "", "CB_REDIS_URL": "", **extra_env}
     return subprocess.run(
         [sys.executable, "-m", "service", *args], env=env, capture_output=True, text=True, timeout=120, check=False
     )
@@ -87,3 +90,23 @@ def test_feeds_add_installs_a_definition_and_restore_brings_one_back(tmp_path: P
     wrong = run(["feeds", "add", str(definition)], tmp_path)
     assert wrong.returncode == 2 and "Traceback" not in wrong.stderr
     assert "  category.map.噪音扰民: unknown category 'noize'" in wrong.stderr
+
+
+def test_data_commands_open_the_database_alone(tmp_path: Path) -> None:
+    """keys, users and the ledger work on the data: no broker, hub, ingest writer or webhook worker
+    is started for them, so they never reach for Redis (here a listener that only counts callers)."""
+    assert run(["migrate"], tmp_path).returncode == 0
+    with socket.socket() as redis_stand_in:
+        redis_stand_in.bind(("127.0.0.1", 0))
+        redis_stand_in.listen(8)
+        redis_url = f"redis://127.0.0.1:{redis_stand_in.getsockname()[1]}/0"
+        for args in (
+            ["keys", "create", "--role", "display"],
+            ["users", "create", "--username", "wang", "--role", "operator", "--password", "long-enough-1"],
+            ["ledger", "verify"],
+        ):
+            done = run(args, tmp_path, CB_REDIS_URL=redis_url)
+            assert done.returncode == 0 and done.stderr == "", (args, done.stderr)
+        redis_stand_in.setblocking(False)
+        with pytest.raises(BlockingIOError):  # nobody knocked
+            redis_stand_in.accept()
