@@ -20,7 +20,7 @@ LAYERS: list[set[str]] = [
     {"kit"},
     {"settings", "errors", "logs", "metrics", "matching", "vocabulary"},
     {"formats", "db", "ratelimit"},
-    {"auth", "ledger", "http"},
+    {"auth", "ledger", "http", "headers"},
     {"state"},
     {"deps"},
     {"registry"},
