@@ -1,5 +1,5 @@
 """Names vulture (the dead-code check in `make lint`) cannot see used: read by a framework, not by our code,
-and two known leftovers, marked as such, that need a change of their own.
+and known leftovers, marked as such, that need a change of their own.
 
 Each line is an attribute access, which is what tells vulture the name is used; nothing imports this file.
 """
@@ -11,6 +11,7 @@ _.app_factory  # uvicorn --factory service.asgi:app_factory (service/cli.py), te
 _.app_from_env  # uvicorn --factory tests.live.liveapp:app_from_env (tests/live/support.py)
 _.access_token, _.token_type, _.expires_in  # TokenOut / TicketOut fields, filled by keyword and sent as JSON
 _.last_status_code  # DeliveryOut, read from the row by pydantic (from_attributes)
+_.defined_by  # SourceOut (GET /sources), filled by keyword and sent as JSON
 # entities columns: written and indexed, but no query reads them (matching is in memory); dropping them takes a migration
 _.name_norm, _.address_norm
 _.handlers, _.disabled  # logging's own attributes, set in service/logs.py
@@ -19,3 +20,6 @@ _.js_heap_total_bytes, _.documents  # PageMemory: what Chrome's memory probe ret
 # TransportSpec (feed definitions): accepted in a definition file, but nothing reads it yet
 # (files are read as UTF-8, else GB18030, whatever it says)
 _.encodings
+# incidents/placement.py: unused since the ingest split (436080c); the file is being restructured
+# for the ingest-speed issue, which should use it or drop it (then drop this line)
+_.placement_key

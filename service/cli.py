@@ -311,26 +311,28 @@ def cmd_feeds_add(settings: Settings, args: argparse.Namespace) -> int:
         print(exc.report(), file=sys.stderr)
         return 2
 
-    async def work(state: AppState) -> int:
-        async with state.db.transaction() as uow:
-            installed = await install_definition(uow, text, "cli", state.adapters)
+    async def work(db: Database) -> int:
+        adapters = await _adapters(settings, db)
+        async with db.transaction() as uow:
+            installed = await install_definition(uow, text, "cli", adapters)
         d = installed.definition
         print(f"installed {d.source} ({d.name}, {d.label}) as version {installed.row.version}")
         return 0
 
-    return _run(settings, work)
+    return _run_on_data(settings, work)
 
 
 def cmd_feeds_restore(settings: Settings, args: argparse.Namespace) -> int:
     """Bring back an earlier version of a source's definition, as its next version."""
 
-    async def work(state: AppState) -> int:
-        async with state.db.transaction() as uow:
-            installed = await restore_definition(uow, args.source, args.version, "cli", state.adapters)
+    async def work(db: Database) -> int:
+        adapters = await _adapters(settings, db)
+        async with db.transaction() as uow:
+            installed = await restore_definition(uow, args.source, args.version, "cli", adapters)
         print(f"restored {args.source} version {args.version} as version {installed.row.version}")
         return 0
 
-    return _run(settings, work)
+    return _run_on_data(settings, work)
 
 
 async def _stored_register(settings: Settings) -> list[EntityRef] | None:
