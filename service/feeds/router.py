@@ -12,6 +12,7 @@ from service.deps import CallerDep, OperatorDep, PageLimit, PageOffset, SessionD
 from service.errors import Forbidden, NotFound, PayloadTooLarge, UnsupportedMediaType
 from service.feeds import service
 from service.feeds.adapters import UnknownSourceError
+from service.feeds.definitions.adapter import DefinitionAdapter
 from service.feeds.linking import link_record_to_entity
 from service.feeds.schemas import (
     IncidentStatusOut,
@@ -129,7 +130,16 @@ async def record_status(
         received_at=record.received_at,
         entity_id=record.entity_id,
         incident=IncidentStatusOut.model_validate(incident, from_attributes=True) if incident else None,
+        department_status=_department_status(state, source, incident.status if incident else None),
     )
+
+
+def _department_status(state: AppState, source: str, status: str | None) -> str | None:
+    """The incident's status as the department's definition words it (status.feedback), if it does."""
+    adapter = state.adapters.get(source)
+    if status is None or not isinstance(adapter, DefinitionAdapter) or adapter.definition.status is None:
+        return None
+    return adapter.definition.status.feedback.get(status)
 
 
 async def record_filter(

@@ -64,3 +64,7 @@ class RecordStatusOut(BaseModel):
     received_at: datetime
     entity_id: str | None
     incident: IncidentStatusOut | None
+    department_status: str | None = Field(
+        default=None,
+        description="the incident's status in the department's own words (its feed definition's status.feedback)",
+    )

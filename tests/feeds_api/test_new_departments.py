@@ -112,6 +112,8 @@ async def test_fire_and_health_through_the_http_api(
     status = await client.get(f"/api/v1/feeds/fire/records/{fire_id}", headers=fire)
     assert status.status_code == 200, status.text
     assert status.json()["entity_id"] == city_problem[0]
+    # Status back in the brigade's own words (fire.toml, status.feedback): a new incident is 未复查.
+    assert status.json()["incident"]["status"] == "new" and status.json()["department_status"] == "未复查"
     shared = await incident(client, principals.operator, status.json()["incident"]["id"])
     assert {"fire", "city"} <= set(shared["sources"])
 

@@ -1470,6 +1470,11 @@ export interface components {
             /** Entity Id */
             entity_id: string | null;
             incident: components["schemas"]["IncidentStatusOut"] | null;
+            /**
+             * Department Status
+             * @description the incident's status in the department's own words (its feed definition's status.feedback)
+             */
+            department_status?: string | null;
         };
         /** RestoreIn */
         RestoreIn: {
