@@ -373,7 +373,8 @@ async def check_stored(
     )
     print(
         f"    {ours.name:<16} {records:,} source records, {revisions:,} revisions;"
-        f" answers {dict(sorted(statuses.items()))}; ledger verifies: {ledger_ok} -> {'ok' if our_ok else 'WRONG'}"
+        f" answers {dict(sorted(statuses.items()))} -> {'ok' if our_ok else 'WRONG'}"
+        f"; `ledger verify` after the load: {'ok' if ledger_ok else 'FAILED'}"
     )
     print(
         f"    {theirs.name:<16} {alerts:,} alerts, duplicateCount {duplicates:,}"
