@@ -4,6 +4,7 @@ ledger event for each change, and every worker reading by a new definition witho
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -12,13 +13,15 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from websockets.asyncio.client import connect
 
 from service.auth import service as auth_service
 from service.main import create_app
 from service.settings import Settings
 from service.state import AppState
 from tests.conftest import Principals, bearer
-from tests.feeds_api.conftest import ledger_events, push_ok
+from tests.feeds_api.conftest import XINYUAN, at, incident, ledger_events, police_call, push_ok
+from tests.reliability.servers import serve_in_loop
 from tests.support.databases import create_postgres_database, drop_postgres_database
 
 HOTLINE = """
@@ -194,3 +197,100 @@ async def test_every_worker_reads_by_a_definition_installed_on_another(
     result = (await push_ok(second, hotline, "hotline", [work_order(2)]))[0]
     record = (await second.get("/api/v1/records", params={"source_record_id": "GD0002"}, headers=admin)).json()
     assert result["status"] == "created" and record["items"][0]["severity"] == "high"
+
+
+GRID = """
+# 网格巡查 (a fifth department): a CSV export of the grid inspectors' rounds, keywords over the remark.
+source = "grid"
+name = "网格巡查"
+label = "网格"
+colour = "#5c940d"
+title = ["@category", "@site"]
+
+[transport]
+kinds = ["csv"]
+columns = ["巡查编号", "巡查时间", "场所名称", "场所地址", "情况说明"]
+
+[record]
+id = "巡查编号"
+
+[fields]
+name = "场所名称"
+address = "场所地址"
+description = "情况说明"
+
+[fields.time]
+field = "巡查时间"
+formats = ["%Y/%m/%d %H:%M"]
+
+[category]
+keywords_over = "情况说明"
+keywords = [{ words = ["电线", "灭火器", "消防"], category = "fire" }, { words = ["噪音", "噪声"], category = "noise" }]
+default = "other"
+
+[problem]
+field = "情况说明"
+not_a_problem = ["正常"]
+"""
+
+
+async def test_a_fourth_and_a_fifth_department_from_their_definitions_alone(
+    app: FastAPI, client: httpx.AsyncClient, principals: Principals, registry: None
+) -> None:
+    """Two definitions and two keys, nothing else: their records link to the register, join the
+    police's incident about the same hazard, reach the wall's live stream and the entity file."""
+    for text in (HOTLINE, GRID):
+        assert (await install(client, principals.admin, text)).status_code == 201
+    keys = {}
+    for source in ("hotline", "grid"):
+        answer = await client.post(
+            "/api/v1/keys", json={"role": "department", "source": source}, headers=principals.admin
+        )
+        assert answer.status_code == 201, answer.text
+        keys[source] = bearer(answer.json()["key"])
+
+    entity_id, name, address = XINYUAN[:3]
+    async with serve_in_loop(app) as where:
+        ticket = (await client.post("/api/v1/auth/ws-ticket", headers=principals.display)).json()["ticket"]
+        async with connect(f"ws://{where}/ws/live?ticket={ticket}") as wall:
+            assert json.loads(await asyncio.wait_for(wall.recv(), 10))["type"] == "snapshot"
+            police = await push_ok(client, principals.police, "police", [
+                police_call("P-DEF-1", at(1), code="0402", name=name, address=address, text="私拉电线"),
+            ])  # fmt: skip
+            hotline = await push_ok(client, keys["hotline"], "hotline", [
+                work_order(1, "消防隐患") | {"dwmc": name, "dz": address, "ldsj": at(2).strftime("%Y-%m-%d %H:%M")},
+            ])  # fmt: skip
+            csv_text = (
+                "巡查编号,巡查时间,场所名称,场所地址,情况说明\r\n"
+                f"XC-1,{at(3).strftime('%Y/%m/%d %H:%M')},{name},{address},后门私拉电线未整改\r\n"
+                f"XC-2,{at(3).strftime('%Y/%m/%d %H:%M')},{name},{address},正常\r\n"
+            )
+            grid = await client.post(
+                "/api/v1/feeds/grid/files",
+                files={"file": ("grid.csv", csv_text.encode("gb18030"))},
+                headers=keys["grid"],
+            )
+            assert grid.status_code == 200 and grid.json()["summary"]["rejected"] == 0, grid.text
+            [grid_problem, grid_fine] = grid.json()["results"]
+
+            incident_id = police[0]["incident_id"]
+            assert hotline[0]["entity_id"] == grid_problem["entity_id"] == police[0]["entity_id"] == entity_id
+            assert hotline[0]["incident_id"] == grid_problem["incident_id"] == incident_id  # one incident
+            assert grid_fine["entity_id"] == entity_id and grid_fine["incident_id"] is None  # not a problem
+
+            seen: set[str] = set()
+            while not {"hotline", "grid"} <= seen:  # the wall hears of them as they are placed
+                message = json.loads(await asyncio.wait_for(wall.recv(), 10))
+                if message["type"] == "event" and (message.get("incident") or {}).get("id") == incident_id:
+                    seen |= set(message["incident"]["sources"])
+
+    shared = await incident(client, principals.operator, incident_id)
+    assert set(shared["sources"]) == {"police", "hotline", "grid"}
+    entity_file = (await client.get(f"/api/v1/entities/{entity_id}", headers=principals.operator)).json()
+    assert {"police", "hotline", "grid"} <= {record["source"] for record in entity_file["records"]}
+    sources = {s["source"]: s for s in (await client.get("/api/v1/sources", headers=principals.display)).json()}
+    assert (sources["grid"]["name"], sources["grid"]["label"], sources["grid"]["colour"]) == (
+        "网格巡查",
+        "网格",
+        "#5c940d",
+    )
