@@ -42,7 +42,7 @@ log = logging.getLogger("service.http")
 
 
 def error_response(error: AppError) -> JSONResponse:
-    """Every error body the service sends: an AppError in the shape of DESIGN.md §4."""
+    """Every error body the service sends: an AppError in the shape of docs/http-api.md, "Errors"."""
     return JSONResponse(error.body(), status_code=error.status, headers=error.headers)
 
 
