@@ -7,6 +7,7 @@ docs/screens.md); a clone in any folder runs, and reads, without a sibling folde
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from tests.support.data import REPO
@@ -46,6 +47,23 @@ def test_nothing_reads_or_cites_what_lies_outside_the_repository() -> None:
         if any(word in line for word in OUTSIDE + OUTSIDE_DOCUMENTS)
     ]
     assert not found, "these name files outside the repository (their content belongs in docs/):\n" + "\n".join(found)
+
+
+# A path of the repository written in a document: `service/vocabulary.py`, tests/data/README.md.
+REPO_PATH = re.compile(
+    r"\b(?:service|tests|benchmarks|frontend|migrations|docs)/[\w./-]+\.(?:py|md|ts|vue|toml|mjs|json|csv|jsonl|xlsx)"
+)
+
+
+def test_every_file_the_documents_name_is_there() -> None:
+    documents = [REPO / "README.md", REPO / "tests" / "data" / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+    missing = [
+        f"{document.relative_to(REPO)}: {path}"
+        for document in documents
+        for path in sorted(set(REPO_PATH.findall(document.read_text(encoding="utf-8"))))
+        if not (REPO / path).exists()
+    ]
+    assert not missing, "documents name files that are not in the repository:\n" + "\n".join(missing)
 
 
 def test_the_tests_data_is_in_the_repository() -> None:
