@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import secrets
 from typing import Any
@@ -12,11 +13,12 @@ from sqlalchemy.exc import IntegrityError
 
 from service.auth.secrets import make_hasher
 from service.auth.tickets import make_ticket_book
-from service.db.database import Database
+from service.db.database import Database, UnitOfWork
 from service.demo.replay import start_demo
 from service.feeds.bootstrap import start_feeds
 from service.incidents.bootstrap import start_incidents
 from service.ledger.models import AppMeta
+from service.ledger.service import lock_held_s
 from service.live.bootstrap import start_live
 from service.metrics import Metrics
 from service.ratelimit import RateLimits
@@ -66,9 +68,16 @@ async def start_services(settings: Settings, metrics: Metrics) -> AppState:
     )
     state.stoppers.append(state.tickets.close)
     state.metrics = metrics
+    db.on_commit.insert(0, functools.partial(_observe_ledger_lock, metrics))  # before the hub's publishing
     for starter in _starters():
         await starter(state)
     return state
+
+
+async def _observe_ledger_lock(metrics: Metrics, uow: UnitOfWork) -> None:
+    held = lock_held_s(uow)
+    if held is not None:
+        metrics.ledger_lock_held.inc(held)
 
 
 async def stop_services(state: AppState) -> None:

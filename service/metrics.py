@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 
@@ -33,6 +35,13 @@ class Metrics:
             "Events fetched from the ledger to fill a broker gap",
             registry=self.registry,
         )
+        self.ledger_lock_held = Counter(
+            "cb_ledger_lock_held_seconds",
+            "Time this worker's transactions held the ledger lock, from taking it to their commit",
+            registry=self.registry,
+        )
+        self.worker_pid = Gauge("cb_worker_pid", "This worker's process id", registry=self.registry)
+        self.worker_pid.set(os.getpid())
         self.ledger_head = Gauge("cb_ledger_head_seq", "Newest ledger seq seen by this worker", registry=self.registry)
         self.webhook_deliveries = Counter(
             "cb_webhook_deliveries_total", "Webhook delivery attempts", ["outcome"], registry=self.registry

@@ -10,6 +10,7 @@ before it commits: a batch of a thousand records appends a thousand events.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -49,10 +50,11 @@ LedgerEntry = AppendedEvent | LedgerEvent
 @dataclass(slots=True)
 class LedgerWork:
     """The ledger's part of one transaction: the head as its appends leave it (None until it holds
-    the lock) and the events it appended, in seq order."""
+    the lock), the events it appended, in seq order, and when it took the lock (perf_counter)."""
 
     head: tuple[int, str] | None = None
     events: list[AppendedEvent] = field(default_factory=list)
+    locked_at: float | None = None
 
 
 _WORK_KEY = "ledger"
@@ -85,7 +87,15 @@ async def lock_ledger(uow: UnitOfWork) -> None:
         await uow.session.execute(select(LedgerHead.seq, LedgerHead.hash).where(LedgerHead.id == 1).with_for_update())
     ).one()
     work.head = (row.seq, row.hash)
+    work.locked_at = time.perf_counter()
     uow.before_commit(lambda: _write_events(uow, work))
+
+
+def lock_held_s(uow: UnitOfWork) -> float | None:
+    """How long this transaction has held the ledger lock (after commit: how long it held it), or None."""
+    work = uow.session.info.get(_WORK_KEY)
+    locked_at = cast(LedgerWork, work).locked_at if work is not None else None
+    return None if locked_at is None else time.perf_counter() - locked_at
 
 
 async def _write_events(uow: UnitOfWork, work: LedgerWork) -> None:
