@@ -60,8 +60,10 @@ class UnitOfWork:
         self._before_commit.append(callback)
 
     async def flush_before_commit(self) -> None:
-        for callback in self._before_commit:
-            await callback()
+        index = 0
+        while index < len(self._before_commit):  # a callback may add callbacks; they run after it
+            await self._before_commit[index]()
+            index += 1
         await self.session.flush()
 
 

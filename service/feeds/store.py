@@ -4,6 +4,17 @@ One call stores one group of records, whatever their sources, in the caller's tr
 returns what became of each. The records already stored are read once; the new ones are written
 in one insert; every placement decision of the group — new problems, and revised reports that
 moved — is made in one placement pass over one set of candidate incidents.
+
+The ledger lock is not held for any of it: the group's events are numbered at commit. Other
+workers may store at the same time, so on PostgreSQL, in this order (every writer takes its locks
+in it, so none waits for another that waits for it):
+1. the stored records it revises, FOR UPDATE (the read that finds them);
+2. the placement key of every report it places — entity and category, or category alone for a
+   report at no entity — as advisory locks: two workers placing reports of one problem wait for
+   each other, so the second sees the incident the first opened;
+3. the incidents it may join or change, FOR UPDATE (workflow writers lock an incident's row
+   before the ledger too);
+4. the ledger lock, at commit.
 """
 
 from __future__ import annotations
@@ -20,10 +31,11 @@ from service.db.bulk import insert_rows
 from service.db.database import UnitOfWork
 from service.db.ids import reserve_ids
 from service.db.lists import in_pairs, in_values
+from service.db.locks import lock_names
 from service.feeds.normalized import NormalizedRecord
-from service.incidents.placement import PlacedEntity, PlacementPass, PlacementRules, Report
+from service.incidents.placement import PlacedEntity, PlacementPass, PlacementRules, Report, placement_lock
 from service.kit.clock import utcnow
-from service.ledger.service import lock_ledger
+from service.ledger.service import number_at_commit
 from service.matching.matcher import MatchResult
 from service.matching.uscc import is_valid_uscc, normalize_uscc
 from service.records.models import SourceRecord
@@ -108,13 +120,14 @@ class _Revised:
 async def store_records(uow: UnitOfWork, items: Sequence[ParsedRecord], rules: PlacementRules) -> list[Stored]:
     """Store one group of records and place its problems; what became of each item, in their order."""
     session = uow.session
+    number_at_commit(uow)
+    keys_in = await _keys_in(session, {i.key for i in items})
     stored = {
         (r.source, r.source_record_id): r
-        for r in await session.scalars(select(SourceRecord).where(await _keys_in(session, {i.key for i in items})))
+        for r in await session.scalars(select(SourceRecord).where(keys_in).order_by(SourceRecord.id).with_for_update())
     }
     new_records = await _new_records(session, [item for item in items if item.key not in stored])
     entities = await _entities(session, {item.match.entity_id for item in items if item.match.entity_id})
-    await lock_ledger(uow)  # serialise with other workers: placement and its events
 
     records: dict[tuple[str, str], SourceRecord | NewRecord] = dict(stored)
     statuses: list[str] = []
@@ -162,13 +175,11 @@ async def store_records(uow: UnitOfWork, items: Sequence[ParsedRecord], rules: P
     def report(record: SourceRecord | NewRecord, actor: str) -> Report:
         return Report(record, actor, entities.get(record.entity_id) if record.entity_id else None)
 
-    placement = PlacementPass(uow, rules)
     placing: list[SourceRecord | NewRecord] = [record for record, _ in to_place.values()]
     placing += [r.record for r in revised.values() if r.moved]
-    await placement.load(
-        placing,
-        {r.incident_id for r in revised.values()},
-    )
+    await lock_names(session, {placement_lock(r.entity_id, r.category) for r in placing if r.is_problem})
+    placement = PlacementPass(uow, rules)
+    await placement.load(placing, {r.incident_id for r in revised.values()}, lock=True)
     for record, actor in sorted(to_place.values(), key=lambda pair: (pair[0].occurred_at, pair[0].id)):
         if record.is_problem:
             await placement.place(report(record, actor))

@@ -115,10 +115,11 @@ def report_facts(record: PlacedRecord) -> ReportFacts:
     return ReportFacts(str(record.id), record.entity_id, record.category, record.occurred_at, record.lat, record.lng)
 
 
-def placement_key(entity_id: str | None, category: str) -> tuple[str, str]:
-    """What a report may join is decided within its key: its entity and category, or — for a report
-    at no entity — its category (nearby reports of it anywhere on the street)."""
-    return (f"entity:{entity_id}", category) if entity_id is not None else ("place", category)
+def placement_lock(entity_id: str | None, category: str) -> str:
+    """The name a writer locks before placing a report (service/db/locks.py): what the report may
+    join is decided within it — its entity and category, or, for a report at no entity, its
+    category (the nearby reports may lie anywhere on the street)."""
+    return f"place:{category}:{entity_id}" if entity_id is not None else f"place:{category}:*"
 
 
 def more_severe(a: Severity, b: Severity) -> Severity:

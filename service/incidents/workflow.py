@@ -25,6 +25,7 @@ from service.kit.clock import utcnow
 from service.kit.personal import mask_phone_numbers
 from service.ledger.models import LedgerEvent
 from service.ledger.service import lock_ledger
+from service.records.models import SourceRecord
 from service.vocabulary import Role, Status
 
 
@@ -38,8 +39,10 @@ def _may_act(caller: Caller, assignee: str | None) -> bool:
 
 
 async def _load_for_change(uow: UnitOfWork, incident_id: int, caller: Caller, expected_version: int | None) -> Incident:
-    await lock_ledger(uow)  # decide and record under the same lock as every other writer
-    incident = await uow.session.get(Incident, incident_id, populate_existing=True)
+    # The incident's row first, then the ledger: the order in which ingest takes them (it places
+    # reports under row locks and takes the ledger lock at commit; see service/feeds/store.py).
+    incident = await uow.session.get(Incident, incident_id, populate_existing=True, with_for_update=True)
+    await lock_ledger(uow)  # decide and record in the order of every other writer
     if incident is None:
         raise NotFound(f"no incident {incident_id}")
     if not may_act_on(caller, incident):
@@ -208,8 +211,15 @@ async def merge_incidents(
     """Move this incident's reports into another; this one ends as merged, pointing at the survivor."""
     if incident_id == into_id:
         raise Unprocessable("an incident cannot be merged into itself", [{"field": "into", "reason": "same incident"}])
+    # Locks in ingest's order (service/feeds/store.py): the reports this moves, both incidents, the ledger.
+    both = sorted((incident_id, into_id))
+    session = uow.session
+    await session.execute(
+        select(SourceRecord.id).where(SourceRecord.incident_id.in_(both)).order_by(SourceRecord.id).with_for_update()
+    )
+    await session.execute(select(Incident.id).where(Incident.id.in_(both)).order_by(Incident.id).with_for_update())
     source = await _load_for_change(uow, incident_id, caller, None)
-    target = await uow.session.get(Incident, into_id, populate_existing=True)
+    target = await session.get(Incident, into_id, populate_existing=True)
     if target is None:
         raise Unprocessable(f"no incident {into_id}", [{"field": "into", "reason": "not found"}])
     for incident in (source, target):
@@ -250,16 +260,20 @@ async def escalate_overdue(uow: UnitOfWork, now: datetime | None = None, limit: 
     now = now or utcnow()
     if await uow.session.scalar(select(Incident.id).where(*_needs_escalation(now)).limit(1)) is None:
         return 0  # the usual case: nothing due, so no need to wait for the ledger lock
-    await lock_ledger(uow)
+    # Rows before the ledger, as every writer; an incident being placed right now is left for the next round.
     due = (
         await uow.session.scalars(
             select(Incident)
             .where(*_needs_escalation(now))
             .order_by(Incident.due_at, Incident.id)
             .limit(limit)
+            .with_for_update(skip_locked=True)
             .execution_options(populate_existing=True)
         )
     ).all()
+    if not due:
+        return 0
+    await lock_ledger(uow)
     for incident in due:
         assert incident.due_at is not None  # the query asks for it
         incident.overdue = True

@@ -1,11 +1,15 @@
 """Appending to the ledger and reading it back.
 
-Appends lock the single ledger_head row (SELECT … FOR UPDATE) and keep it until commit. Seq and
-hash are therefore handed out in commit order: a reader that sees seq N+1 always sees seq N, even
-with many concurrent writers on PostgreSQL. SQLite has one writer at a time anyway.
+Seq and hash are handed out under the lock on the single ledger_head row (SELECT … FOR UPDATE),
+kept until commit: so in commit order, and a reader that sees seq N+1 always sees seq N, even with
+many concurrent writers on PostgreSQL. SQLite has one writer at a time anyway.
 
-A transaction's events are kept in memory as they are appended and written in one insert just
-before it commits: a batch of a thousand records appends a thousand events.
+A transaction takes the lock at its first append, unless it asked to be numbered at commit
+(``number_at_commit``): then its events wait in memory without seq or hash, and the lock is taken
+just before the commit, to number, chain and write them. Ingest does that, so the lock is held for
+what must be serial and not for the matching, placement and writes before it; what those decide
+is protected by locks of its own (feeds/store.py). Either way a transaction's events are written
+in one insert just before it commits: a batch of a thousand records appends a thousand events.
 """
 
 from __future__ import annotations
@@ -29,19 +33,20 @@ from service.ledger.models import LedgerEvent, LedgerHead
 VERIFY_CHUNK = 5000
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AppendedEvent:
-    """An event appended in this transaction; the same fields as a LedgerEvent row."""
+    """An event appended in this transaction; the same fields as a LedgerEvent row. Seq and hashes
+    are 0 and "" until it is numbered (at once, or at commit: see number_at_commit)."""
 
-    seq: int
     incident_id: int | None
     type: str
     actor: str
     at: datetime
     data: dict[str, Any]
     incident: dict[str, Any] | None
-    prev_hash: str
-    hash: str
+    seq: int = 0
+    prev_hash: str = ""
+    hash: str = ""
 
 
 LedgerEntry = AppendedEvent | LedgerEvent
@@ -55,6 +60,8 @@ class LedgerWork:
     head: tuple[int, str] | None = None
     events: list[AppendedEvent] = field(default_factory=list)
     locked_at: float | None = None
+    at_commit: bool = False  # number_at_commit was called
+    waiting: list[AppendedEvent] = field(default_factory=list)  # appended before the lock, in order
 
 
 _WORK_KEY = "ledger"
@@ -88,7 +95,22 @@ async def lock_ledger(uow: UnitOfWork) -> None:
     ).one()
     work.head = (row.seq, row.hash)
     work.locked_at = time.perf_counter()
+    for event in work.waiting:
+        _number(work, event)
+    work.waiting.clear()
     uow.before_commit(lambda: _write_events(uow, work))
+
+
+def number_at_commit(uow: UnitOfWork) -> None:
+    """Let this transaction append without the ledger lock: its events are numbered, chained and
+    written just before it commits, under the lock (taken then). Whatever decided them must be
+    protected by other locks; its events carry the incident state and time of when they were
+    appended, so their ``at`` may be a little earlier than an event with a lower seq."""
+    work = ledger_work(uow)
+    if work.at_commit or work.head is not None:
+        return
+    work.at_commit = True
+    uow.before_commit(lambda: lock_ledger(uow))  # adds _write_events, which runs next
 
 
 def lock_held_s(uow: UnitOfWork) -> float | None:
@@ -118,27 +140,30 @@ async def append_event(
 ) -> AppendedEvent:
     """Append one event in this transaction; it is written, becomes visible and is published at commit.
 
-    ``at`` defaults to now; an importer of earlier history passes when the step really happened.
+    Takes the ledger lock first unless the transaction is numbered at commit (then the event has no
+    seq yet). ``at`` defaults to now; an importer of earlier history passes when the step happened.
     """
-    await lock_ledger(uow)
     work = ledger_work(uow)
+    if work.head is None and not work.at_commit:
+        await lock_ledger(uow)
+    event = AppendedEvent(incident_id, type, actor, at or utcnow(), data, incident)
+    if work.head is None:
+        work.waiting.append(event)
+    else:
+        _number(work, event)
+    return event
+
+
+def _number(work: LedgerWork, event: AppendedEvent) -> None:
+    """Give the event the next seq and chain it to the head (under the lock)."""
     assert work.head is not None
     prev_seq, prev_hash = work.head
-    seq, at = prev_seq + 1, at or utcnow()
-    event = AppendedEvent(
-        seq=seq,
-        incident_id=incident_id,
-        type=type,
-        actor=actor,
-        at=at,
-        data=data,
-        incident=incident,
-        prev_hash=prev_hash,
-        hash=event_hash(prev_hash, seq, incident_id, type, actor, at, data, incident),
+    event.seq, event.prev_hash = prev_seq + 1, prev_hash
+    event.hash = event_hash(
+        prev_hash, event.seq, event.incident_id, event.type, event.actor, event.at, event.data, event.incident
     )
-    work.head = (seq, event.hash)
+    work.head = (event.seq, event.hash)
     work.events.append(event)
-    return event
 
 
 async def events_after(
