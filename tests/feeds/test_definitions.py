@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from service.feeds.adapters import city as city_builtin
 from service.feeds.definitions import (
     DefinitionAdapter,
     DefinitionError,
@@ -20,6 +21,7 @@ from service.feeds.definitions import (
 )
 from service.formats.fields import RecordRejected
 from service.matching.geo import haversine_m, wgs84_to_bd09
+from tests.feeds import city_reference
 from tests.feeds import police_reference as police
 
 BUILTIN = Path(__file__).resolve().parents[2] / "service" / "feeds" / "definitions" / "builtin"
@@ -263,3 +265,42 @@ def test_personal_fields_are_masked_whole_or_as_a_phone(now: datetime) -> None:
     assert record.payload["lxdh"] == "139****9000" and record.payload["lxr"] == "****"
     assert "sfzh" not in record.payload
     assert "13900139000" not in json.dumps(record.payload, ensure_ascii=False) + record.description
+
+
+def test_the_city_definition_reads_every_sample_as_the_adapter_did(samples: Path, now: datetime) -> None:
+    lines = [line for line in (samples / "city.jsonl").read_text("utf-8").splitlines() if line.strip()]
+    for line in lines:
+        item = json.loads(line)
+        assert outcome(city_builtin, item, now) == outcome(city_reference, item, now), item["taskId"]
+
+
+LOCATIONS = st.one_of(
+    st.none(),
+    st.fixed_dictionaries(
+        {"lng": st.one_of(st.floats(120, 123), st.text(max_size=4)), "lat": st.floats(30, 32)},
+        optional={"crs": st.sampled_from(["GCJ-02", "wgs84", "CGCS2000", "BD-09", "", None, 3])},
+    ),
+    MESSY_VALUES,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(["categoryCode", "categoryName", "discoverTime", "deadline", "photos", "stage", "taskId"]),
+        st.one_of(MESSY_VALUES, st.lists(st.sampled_from(["https://a/1.jpg", " ", 3]), max_size=3)),
+    ),
+    LOCATIONS,
+)
+def test_the_city_definition_agrees_on_messy_records(changes: dict[str, Any], location: Any) -> None:
+    now = datetime(2026, 11, 28, tzinfo=UTC)
+    item = {
+        "taskId": "2609G0000269", "categoryCode": "06028", "categoryName": "噪声扰民", "address": "闻喜路738号",
+        "shopName": "闻喜火锅店", "discoverTime": "2026-09-01T23:36:00+08:00", "photos": [], "location": location,
+    }  # fmt: skip
+    item.update(changes)
+    expected, got = outcome(city_reference, item, now), outcome(city_builtin, item, now)
+    if isinstance(expected, tuple):
+        assert isinstance(got, tuple) and {e.field for e in got[2]} == {e.field for e in expected[2]}
+    else:
+        assert got == expected

@@ -133,6 +133,7 @@ class DefinitionAdapter:
         place = self._place(reader)
         extra: dict[str, Any] = {"category_code": category_code} if d.category.field else {}
         extra.update((key, self._text(reader, masked, field, None)) for key, field in f.extra.items())
+        extra.update((key, self._list(reader, masked, spec.field, spec.item)) for key, spec in f.lists.items())
         if f.deadline:
             extra["deadline"] = deadline.isoformat() if deadline else None
         if f.legal_name:
@@ -286,6 +287,10 @@ class DefinitionAdapter:
             reader.fail(
                 spec.field, f"unknown {spec.name or 'value'} {show(code)}; expected one of: {_choices(spec.map)}"
             )
+        elif label is not None and spec.label_field and spec.label_when_unknown:
+            # The label only stands in for the code: the code is what is missing (city).
+            named = f"{spec.label_name or spec.label_field} {show(label)}"
+            reader.fail(spec.field, f"required, but missing or empty and {named} is not in the table either")
         elif label is not None and spec.label_field:
             reader.fail(
                 spec.label_field, f"unknown {spec.label_name or 'value'} {show(label)} and no {spec.field} was sent"
@@ -311,19 +316,54 @@ class DefinitionAdapter:
             reader.fail(problem.field, f"unknown value {show(word)}; expected one of: {_choices(problem.values)}")
         return word not in self._not_a_problem
 
+    def _list(self, reader: FieldReader, masked: Mapping[str, Any], field: str, item: str) -> list[str]:
+        def convert(value: object) -> list[str] | None:
+            if value is None:
+                return None
+            if not isinstance(value, list):
+                raise FieldProblem(f"expected a list of {item}s, got {describe_type(value)}")
+            texts = []
+            for position, entry in enumerate(value, 1):
+                if not isinstance(entry, str):
+                    raise FieldProblem(f"{item.split()[0]} {position}: expected text, got {describe_type(entry)}")
+                if entry.strip():
+                    texts.append(entry.strip())
+            return texts
+
+        return reader.read(field, convert, value=_get(masked, field), use_value=True) or []
+
     def _place(self, reader: FieldReader) -> tuple[float, float] | None:
         spec = self.definition.fields.coordinates
         if spec is None:
             return None
+        holder = _holder_problem(reader.item, spec.lng, spec.lat, spec.datum_field)
+        if holder is not None:
+            reader.fail(*holder)
+            return None
         errors_before = len(reader.errors)
         lng = reader.read(spec.lng, as_number, value=_get(reader.item, spec.lng), use_value=True)
         lat = reader.read(spec.lat, as_number, value=_get(reader.item, spec.lat), use_value=True)
+        datum: str = spec.datum
+        if spec.datum_field:
+            named = {normalise_word(name.upper()): value for name, value in spec.datum_names.items()}
+            choices = " or ".join(sorted(set(spec.datum_names.values())))
+
+            def read_datum(value: object) -> str:
+                text = as_text(value)
+                if text is None:
+                    return spec.datum
+                if normalise_word(text.upper()) not in named:
+                    raise FieldProblem(f"unknown coordinate system {show(text)}; expected {choices}")
+                return named[normalise_word(text.upper())]
+
+            value = _get(reader.item, spec.datum_field)
+            datum = reader.read(spec.datum_field, read_datum, value=value, use_value=True) or datum
         if len(reader.errors) > errors_before:
             return None
         place = reader.coordinates(spec.lng, spec.lat, lng, lat)
-        if place is None or spec.datum == "WGS-84":
+        if place is None or datum == "WGS-84":
             return place
-        return gcj02_to_wgs84(*place) if spec.datum == "GCJ-02" else bd09_to_wgs84(*place)
+        return gcj02_to_wgs84(*place) if datum == "GCJ-02" else bd09_to_wgs84(*place)
 
     def _title_parts(
         self,
@@ -430,6 +470,19 @@ def _get(record: Mapping[str, Any], field: str) -> Any:
             return None
         value = value.get(part)
     return value
+
+
+def _holder_problem(record: Mapping[str, Any], *fields: str | None) -> tuple[str, str] | None:
+    """(field, reason) when the object the coordinates are read from is there but not an object."""
+    dotted = [field for field in fields if field and "." in field and field not in record]
+    if not dotted:
+        return None
+    holder = dotted[0].split(".")[0]
+    value = record.get(holder)
+    if value is None or value == "" or isinstance(value, Mapping):
+        return None
+    keys = ", ".join(field.split(".", 1)[1] for field in dotted)
+    return holder, f"expected an object {{{keys}}}, got {describe_type(value)}"
 
 
 def _text_or_none(value: object) -> str | None:

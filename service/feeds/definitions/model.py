@@ -119,11 +119,30 @@ class TimeSpec(_Strict):
 
 
 class CoordinatesSpec(_Strict):
-    """Longitude and latitude fields (a dotted name reads inside an object: location.lng) and their datum."""
+    """Longitude and latitude fields (a dotted name reads inside an object: location.lng) and their datum.
+
+    ``datum_field`` names a field that says the datum per record (city ``location.crs``), its
+    spellings mapped by ``datum_names``; ``datum`` is then the datum when that field is empty.
+    """
 
     lng: FieldName
     lat: FieldName
     datum: Datum = "WGS-84"
+    datum_field: FieldName | None = None
+    datum_names: dict[str, Datum] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _names_with_field(self) -> CoordinatesSpec:
+        if bool(self.datum_field) != bool(self.datum_names):
+            raise ValueError("datum_field and datum_names go together: the field, and what each spelling means")
+        return self
+
+
+class ListSpec(_Strict):
+    """A field holding a list of texts (photo URLs), kept in extra as a list."""
+
+    field: FieldName
+    item: str = Field(default="item", min_length=1, max_length=40)  # what errors call one: "photo URL"
 
 
 class FieldsSpec(_Strict):
@@ -138,6 +157,7 @@ class FieldsSpec(_Strict):
     deadline: TimeSpec | None = None
     coordinates: CoordinatesSpec | None = None
     extra: dict[str, FieldName] = Field(default_factory=dict)  # extra key → field, kept as text
+    lists: dict[str, ListSpec] = Field(default_factory=dict)  # extra key → a field holding a list of texts
 
     @field_validator("description", mode="before")
     @classmethod
@@ -336,7 +356,8 @@ class FeedDefinition(_Strict):
         names: list[str | None] = [self.record.id, f.name, f.legal_name, f.uscc, f.address, *f.description]
         names += [f.time.field, f.deadline.field if f.deadline else None]
         names += [f.coordinates.lng, f.coordinates.lat] if f.coordinates else []
-        names += list(f.extra.values())
+        names += list(f.extra.values()) + [spec.field for spec in f.lists.values()]
+        names += [f.coordinates.datum_field] if f.coordinates else []
         names += [self.category.field, self.category.label_field, *self.category.keywords_over]
         names += [self.severity.field, self.problem.field if self.problem else None]
         names += [self.status.field if self.status else None, self.record.revision.field]
