@@ -5,7 +5,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from service.records.schemas import RecordOut
-from service.vocabulary import Source
+from service.vocabulary import Category, Source, Status
 
 
 class ItemResultOut(BaseModel):
@@ -44,8 +44,8 @@ class LinkIn(BaseModel):
 
 class IncidentStatusOut(BaseModel):
     id: int
-    status: str
-    category: str
+    status: Status
+    category: Category
     assignee: str | None
     due_at: datetime | None
     overdue: bool

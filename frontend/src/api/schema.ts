@@ -857,7 +857,10 @@ export interface components {
         };
         /** DefinitionVersionOut */
         DefinitionVersionOut: {
-            /** Source */
+            /**
+             * Source
+             * @description a department's source key, one of the sources this deployment knows
+             */
             source: string;
             /** Version */
             version: number;
@@ -1227,10 +1230,8 @@ export interface components {
         IncidentStatusOut: {
             /** Id */
             id: number;
-            /** Status */
-            status: string;
-            /** Category */
-            category: string;
+            status: components["schemas"]["Status"];
+            category: components["schemas"]["Category"];
             /** Assignee */
             assignee: string | null;
             /** Due At */
@@ -1495,7 +1496,10 @@ export interface components {
         Severity: "low" | "medium" | "high" | "critical";
         /** SourceOut */
         SourceOut: {
-            /** Source */
+            /**
+             * Source
+             * @description a department's source key, one of the sources this deployment knows
+             */
             source: string;
             /**
              * Name

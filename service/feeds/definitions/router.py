@@ -20,6 +20,7 @@ from service.feeds.definitions.store import (
     restore_definition,
 )
 from service.state import AppState
+from service.vocabulary import Source
 
 router = APIRouter(tags=["feeds"])
 
@@ -36,7 +37,7 @@ class RestoreIn(BaseModel):
 
 
 class DefinitionVersionOut(BaseModel):
-    source: str
+    source: Source
     version: int
     installed_at: datetime
     installed_by: str
@@ -45,7 +46,7 @@ class DefinitionVersionOut(BaseModel):
 
 
 class SourceOut(BaseModel):
-    source: str
+    source: Source
     name: str = Field(description="the department's name: 消防救援")
     label: str = Field(description="the short label of badges: 消防")
     colour: str = Field(description="#rrggbb")
