@@ -1,6 +1,7 @@
 // Names and colours used on every screen. One accent colour per unified category, the same on
-// the map, in the list and in the charts (service/feeds/normalized.py CATEGORIES).
-import type { IncidentStatus, Severity } from './api/types'
+// the map, in the list and in the charts. The categories are the service's (service/vocabulary.py,
+// through the generated schema): a category added there and not here fails the type check.
+import type { Category, IncidentStatus, Severity } from './api/types'
 
 export const CATEGORY_NAMES: Record<string, string> = {
   food: '食品安全',
@@ -14,7 +15,7 @@ export const CATEGORY_NAMES: Record<string, string> = {
   order: '治安秩序',
   traffic: '交通秩序',
   other: '其他求助',
-}
+} satisfies Record<Category, string>
 
 export const CATEGORY_ORDER = Object.keys(CATEGORY_NAMES)
 
@@ -31,7 +32,7 @@ export const CATEGORY_COLORS: Record<string, string> = {
   order: '#5b8cff',
   traffic: '#ff8fab',
   other: '#9aa5b1',
-}
+} satisfies Record<Category, string>
 
 export const OVERDUE_COLOR = '#ff3b3b'
 
