@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 FRONTEND_STAMP := service/static/app/index.html
 PORT ?= 8000
 
-.PHONY: run test setup frontend frontend-test lint test-python browser-deps bench clean
+.PHONY: run test setup frontend frontend-test lint test-python browser-deps bench clean theme-model
 
 ## make run: set up, load the demo data and serve it on http://127.0.0.1:$(PORT)/wall
 run: setup frontend
@@ -51,6 +51,10 @@ bench: setup
 		grep -q '^if __name__ == "__main__":' $$script || continue; \
 		echo "== $$script"; $(BIN)/python $$script || { echo "make bench: $$script failed (exit $$?)"; exit 1; }; \
 	done
+
+## make theme-model: retrain the complaint-theme classifier from the generated corpus (service/residents/theme_model.json)
+theme-model: setup
+	$(BIN)/python -m service.residents.train
 
 clean:
 	rm -rf var service/static/app frontend/node_modules

@@ -19,7 +19,7 @@ SERVICE = Path(__file__).resolve().parent.parent / "service"
 LAYERS: list[set[str]] = [
     {"kit"},
     {"settings", "errors", "logs", "metrics", "matching", "vocabulary"},
-    {"formats", "db", "ratelimit"},
+    {"formats", "db", "ratelimit", "residents"},
     {"auth", "ledger", "http", "headers"},
     {"state"},
     {"deps"},
