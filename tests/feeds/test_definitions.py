@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from service.feeds.adapters import city as city_builtin
+from service.feeds.adapters import market as market_builtin
 from service.feeds.definitions import (
     DefinitionAdapter,
     DefinitionError,
@@ -20,8 +21,9 @@ from service.feeds.definitions import (
     shipped_definitions,
 )
 from service.formats.fields import RecordRejected
+from service.formats.files import read_rows
 from service.matching.geo import haversine_m, wgs84_to_bd09
-from tests.feeds import city_reference
+from tests.feeds import city_reference, market_reference
 from tests.feeds import police_reference as police
 
 BUILTIN = Path(__file__).resolve().parents[2] / "service" / "feeds" / "definitions" / "builtin"
@@ -300,6 +302,36 @@ def test_the_city_definition_agrees_on_messy_records(changes: dict[str, Any], lo
     }  # fmt: skip
     item.update(changes)
     expected, got = outcome(city_reference, item, now), outcome(city_builtin, item, now)
+    if isinstance(expected, tuple):
+        assert isinstance(got, tuple) and {e.field for e in got[2]} == {e.field for e in expected[2]}
+    else:
+        assert got == expected
+
+
+@pytest.mark.parametrize("name", ["market.csv", "market.xlsx"])
+def test_the_market_definition_reads_every_sample_as_the_adapter_did(name: str, samples: Path, now: datetime) -> None:
+    data = (samples / name).read_bytes()
+    rows = read_rows(data, name, None, required_columns=market_reference.REQUIRED_COLUMNS)
+    assert len(rows) >= 1000
+    for line, row in rows:
+        assert outcome(market_builtin, row, now) == outcome(market_reference, row, now), line
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(["检查日期", "检查事项", "检查结果", "处理措施", "整改期限", "主体名称", "记录编号"]),
+        st.one_of(MESSY_VALUES, st.sampled_from(["通过", "不符合", "基本符合", "消防安全", "限期 整改", "2026/9/1"])),
+    )
+)
+def test_the_market_definition_agrees_on_messy_records(changes: dict[str, Any]) -> None:
+    now = datetime(2026, 11, 28, tzinfo=UTC)
+    item = {
+        "记录编号": "JA1", "主体名称": "沙县小吃", "经营场所": "闻喜路237号", "检查日期": "2026/09/01",
+        "检查事项": "消防安全", "检查结果": "不符合", "处理措施": "限期整改", "整改期限": "2026/09/08",
+    }  # fmt: skip
+    item.update(changes)
+    expected, got = outcome(market_reference, item, now), outcome(market_builtin, item, now)
     if isinstance(expected, tuple):
         assert isinstance(got, tuple) and {e.field for e in got[2]} == {e.field for e in expected[2]}
     else:

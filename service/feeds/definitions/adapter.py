@@ -131,9 +131,18 @@ class DefinitionAdapter:
         severity_word = self._word(reader, masked, d.severity.field, self._severity_words, d.severity.map)
         is_problem = self._is_problem(reader, masked)
         place = self._place(reader)
-        extra: dict[str, Any] = {"category_code": category_code} if d.category.field else {}
+        extra: dict[str, Any] = {d.category.extra_key: category_code} if d.category.field else {}
         extra.update((key, self._text(reader, masked, field, None)) for key, field in f.extra.items())
         extra.update((key, self._list(reader, masked, spec.field, spec.item)) for key, spec in f.lists.items())
+        for key, words in f.words.items():
+            extra[key] = self._word(reader, masked, words.field, _spelled(words.values), words.values)
+        for key, field in f.dates.items():
+            day = reader.read(field, as_date, value=_get(masked, field), use_value=True)
+            extra[key] = day.isoformat() if day else None
+        raises = d.severity.raise_to_base
+        raised = raises is not None and normalise_word(_text_or_none(_get(masked, raises.field))) in _spelled(
+            raises.values
+        )
         if f.deadline:
             extra["deadline"] = deadline.isoformat() if deadline else None
         if f.legal_name:
@@ -141,11 +150,14 @@ class DefinitionAdapter:
         if d.record.revision.field:
             extra["revision"] = self._text(reader, masked, d.record.revision.field, None)
 
+        reader.errors[:] = list(dict.fromkeys(reader.errors))  # a field several rules read is named once
         reader.raise_if_failed(record_id)
         assert record_id is not None and occurred_at is not None and entry is not None  # the reader has checked
 
         severity = entry.severity or self._severity(entry.category, Severity(severity_word) if severity_word else None)
-        title_parts = self._title_parts(reader, masked, entry, category_code, name, address)
+        if raised and is_problem:
+            severity = at_least(severity, base_severity(Category(entry.category)))
+        title_parts = self._title_parts(reader, masked, entry, category_code, name, address, status_text)
 
         def scrub(text: str) -> str:
             for scrubber in scrubbers:
@@ -228,9 +240,14 @@ class DefinitionAdapter:
         status = self.definition.status
         if status is None:
             return None
+        errors_before = len(reader.errors)
         if self._status_words is None:
-            return self._text(reader, masked, status.field, MAX_STATUS_LEN)
-        return self._word(reader, masked, status.field, self._status_words, status.words or [])
+            word = self._text(reader, masked, status.field, MAX_STATUS_LEN)
+        else:
+            word = self._word(reader, masked, status.field, self._status_words, status.words or [])
+        if word is None and status.required and len(reader.errors) == errors_before:
+            reader.fail(status.field, "required, but missing or empty")
+        return word
 
     def _word(
         self,
@@ -373,11 +390,14 @@ class DefinitionAdapter:
         code: str | None,
         name: str | None,
         address: str | None,
+        status_text: str | None,
     ) -> list[str | None]:
         parts: list[str | None] = []
         for part in self.definition.title:
             if part == "@category":
                 parts.append(entry.label or code or CATEGORY_NAMES[Category(entry.category)])
+            elif part == "@status":
+                parts.append(status_text)
             elif part == "@place":
                 parts.append(address or name)
             elif part == "@site":
@@ -402,6 +422,11 @@ def read_time(value: object, spec: TimeSpec) -> datetime | None:
     if value is None:
         return None
     zone = ZoneInfo(spec.timezone)
+    dates_only = all(fmt == FLEXIBLE_DATE or (fmt != FLEXIBLE_DATETIME and "%H" not in fmt) for fmt in spec.formats)
+    if isinstance(value, datetime) and dates_only:  # a date cell: the day it is in the zone, from its midnight
+        _check_year(value.year, value)
+        cell_day = (value.astimezone(zone) if value.tzinfo else value).date()
+        return datetime(cell_day.year, cell_day.month, cell_day.day, tzinfo=zone).astimezone(UTC)
     if isinstance(value, datetime):  # an XLSX date-time cell
         moment = value if value.tzinfo else value.replace(tzinfo=zone)
         _check_year(moment.year, value)
@@ -483,6 +508,11 @@ def _holder_problem(record: Mapping[str, Any], *fields: str | None) -> tuple[str
         return None
     keys = ", ".join(field.split(".", 1)[1] for field in dotted)
     return holder, f"expected an object {{{keys}}}, got {describe_type(value)}"
+
+
+def _spelled(words: list[str]) -> dict[str | None, str]:
+    """Normalised word → the word as the list spells it."""
+    return {normalise_word(word): word for word in words}
 
 
 def _text_or_none(value: object) -> str | None:

@@ -34,7 +34,7 @@ FLEXIBLE_DATETIME = "datetime"  # YYYY-MM-DD HH:MM[:SS], / for -, T, fractions, 
 FLEXIBLE_DATE = "date"  # YYYY/MM/DD, YYYY-MM-DD, YYYY/M/D, 2026年9月1日, 20260901, spreadsheet dates
 FLEXIBLE_FORMATS = (FLEXIBLE_DATETIME, FLEXIBLE_DATE)
 _COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
-_PLACE_TOKENS = ("@category", "@place", "@site", "@name", "@address")
+_PLACE_TOKENS = ("@category", "@status", "@place", "@site", "@name", "@address")
 
 
 class _Strict(BaseModel):
@@ -138,6 +138,13 @@ class CoordinatesSpec(_Strict):
         return self
 
 
+class WordsSpec(_Strict):
+    """A field holding one word of a closed list, kept in extra as the list spells it."""
+
+    field: FieldName
+    values: list[str] = Field(min_length=1)
+
+
 class ListSpec(_Strict):
     """A field holding a list of texts (photo URLs), kept in extra as a list."""
 
@@ -158,6 +165,8 @@ class FieldsSpec(_Strict):
     coordinates: CoordinatesSpec | None = None
     extra: dict[str, FieldName] = Field(default_factory=dict)  # extra key → field, kept as text
     lists: dict[str, ListSpec] = Field(default_factory=dict)  # extra key → a field holding a list of texts
+    words: dict[str, WordsSpec] = Field(default_factory=dict)  # extra key → a closed list of words
+    dates: dict[str, FieldName] = Field(default_factory=dict)  # extra key → a date, kept as YYYY-MM-DD
 
     @field_validator("description", mode="before")
     @classmethod
@@ -215,6 +224,7 @@ class CategorySpec(_Strict):
     map: dict[str, CategoryEntry] = Field(default_factory=dict)
     label_field: FieldName | None = None
     label_when_unknown: bool = False
+    extra_key: str = "category_code"  # where extra keeps the code as the table spells it
     keywords_over: list[FieldName] = Field(default_factory=list)
     keywords: list[KeywordRule] = Field(default_factory=list)
     default: str | None = None
@@ -257,6 +267,9 @@ class SeveritySpec(_Strict):
     field: FieldName | None = None
     map: dict[str, Severity] = Field(default_factory=dict)
     at_least: Severity | None = None
+    # A problem whose field holds one of these words is at least its category's base level
+    # (market: a result of 不符合 raises 限期整改 on 消防安全 to high).
+    raise_to_base: WordsSpec | None = None
 
     @model_validator(mode="after")
     def _map_with_field(self) -> SeveritySpec:
@@ -285,6 +298,7 @@ class StatusSpec(_Strict):
     """The department's own status words: the field they arrive in, and the word for each incident status."""
 
     field: FieldName
+    required: bool = False
     words: list[str] | None = None  # the closed list; others are refused
     feedback: dict[str, str] = Field(default_factory=dict)  # incident status → the department's word
 
@@ -357,6 +371,8 @@ class FeedDefinition(_Strict):
         names += [f.time.field, f.deadline.field if f.deadline else None]
         names += [f.coordinates.lng, f.coordinates.lat] if f.coordinates else []
         names += list(f.extra.values()) + [spec.field for spec in f.lists.values()]
+        names += [spec.field for spec in f.words.values()] + list(f.dates.values())
+        names += [self.severity.raise_to_base.field] if self.severity.raise_to_base else []
         names += [f.coordinates.datum_field] if f.coordinates else []
         names += [self.category.field, self.category.label_field, *self.category.keywords_over]
         names += [self.severity.field, self.problem.field if self.problem else None]
@@ -369,4 +385,6 @@ class FeedDefinition(_Strict):
         names = [self.record.id, self.fields.time.field if self.fields.time.required else None]
         if self.category.field and not self.category.default and not self.category.label_field:
             names.append(self.category.field)
+        if self.status and self.status.required:
+            names.append(self.status.field)
         return tuple(dict.fromkeys(name for name in names if name and "." not in name))
