@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -81,6 +82,17 @@ class DefinitionAdapter:
         self._status_words = {normalise_word(word): word for word in status.words} if status and status.words else None
         self._known_columns = set(definition.transport.columns) if definition.transport.columns else None
         self._hooks = [HOOKS[name] for name in definition.hooks]
+        times = [definition.fields.time] + ([definition.fields.deadline] if definition.fields.deadline else [])
+        self._time_rules = {id(spec): _time_rules(spec) for spec in times}
+        self._words = {key: _spelled(words.values) for key, words in definition.fields.words.items()}
+        raises = definition.severity.raise_to_base
+        self._raising_words = _spelled(raises.values) if raises else {}
+        coordinates = definition.fields.coordinates
+        self._datum_names = (
+            {normalise_word(name.upper()): value for name, value in coordinates.datum_names.items()}
+            if coordinates
+            else {}
+        )
 
     def _code_key(self, code: str) -> str:
         return code if self.definition.category.digits else normalise_word(code) or code
@@ -135,14 +147,12 @@ class DefinitionAdapter:
         extra.update((key, self._text(reader, masked, field, None)) for key, field in f.extra.items())
         extra.update((key, self._list(reader, masked, spec.field, spec.item)) for key, spec in f.lists.items())
         for key, words in f.words.items():
-            extra[key] = self._word(reader, masked, words.field, _spelled(words.values), words.values)
+            extra[key] = self._word(reader, masked, words.field, self._words[key], words.values)
         for key, field in f.dates.items():
             day = reader.read(field, as_date, value=_get(masked, field), use_value=True)
             extra[key] = day.isoformat() if day else None
         raises = d.severity.raise_to_base
-        raised = raises is not None and normalise_word(_text_or_none(_get(masked, raises.field))) in _spelled(
-            raises.values
-        )
+        raised = raises is not None and normalise_word(_text_or_none(_get(masked, raises.field))) in self._raising_words
         if f.deadline:
             extra["deadline"] = deadline.isoformat() if deadline else None
         if f.legal_name:
@@ -233,7 +243,8 @@ class DefinitionAdapter:
 
     def _time(self, reader: FieldReader, spec: TimeSpec) -> datetime | None:
         value = _get(reader.item, spec.field)
-        convert = lambda raw: read_time(raw, spec)  # noqa: E731
+        rules = self._time_rules[id(spec)]
+        convert = lambda raw: read_time(raw, spec, rules)  # noqa: E731
         return reader.read(spec.field, convert, required=spec.required, value=value, use_value=True)
 
     def _status(self, reader: FieldReader, masked: Mapping[str, Any]) -> str | None:
@@ -362,16 +373,17 @@ class DefinitionAdapter:
         lat = reader.read(spec.lat, as_number, value=_get(reader.item, spec.lat), use_value=True)
         datum: str = spec.datum
         if spec.datum_field:
-            named = {normalise_word(name.upper()): value for name, value in spec.datum_names.items()}
-            choices = " or ".join(sorted(set(spec.datum_names.values())))
+            named = self._datum_names
 
             def read_datum(value: object) -> str:
                 text = as_text(value)
                 if text is None:
                     return spec.datum
-                if normalise_word(text.upper()) not in named:
+                datum_name = named.get(normalise_word(text.upper()))
+                if datum_name is None:
+                    choices = " or ".join(sorted(set(spec.datum_names.values())))
                     raise FieldProblem(f"unknown coordinate system {show(text)}; expected {choices}")
-                return named[normalise_word(text.upper())]
+                return datum_name
 
             value = _get(reader.item, spec.datum_field)
             datum = reader.read(spec.datum_field, read_datum, value=value, use_value=True) or datum
@@ -417,12 +429,29 @@ class DefinitionAdapter:
 # --- values -------------------------------------------------------------------------------------
 
 
-def read_time(value: object, spec: TimeSpec) -> datetime | None:
+@dataclass(frozen=True, slots=True)
+class _TimeRules:
+    """What reading a TimeSpec needs, worked out once per definition rather than per record."""
+
+    zone: ZoneInfo
+    expected: str  # the formats as errors name them
+    dates_only: bool  # no format has a time of day
+
+
+def _time_rules(spec: TimeSpec) -> _TimeRules:
+    return _TimeRules(
+        zone=ZoneInfo(spec.timezone),
+        expected=spec.shown or " or ".join(_show_format(fmt) for fmt in spec.formats),
+        dates_only=all(fmt == FLEXIBLE_DATE or (fmt != FLEXIBLE_DATETIME and "%H" not in fmt) for fmt in spec.formats),
+    )
+
+
+def read_time(value: object, spec: TimeSpec, rules: _TimeRules | None = None) -> datetime | None:
     """A time in one of the spec's formats as aware UTC; a time without an offset is in spec.timezone."""
     if value is None:
         return None
-    zone = ZoneInfo(spec.timezone)
-    dates_only = all(fmt == FLEXIBLE_DATE or (fmt != FLEXIBLE_DATETIME and "%H" not in fmt) for fmt in spec.formats)
+    rules = rules or _time_rules(spec)
+    zone, dates_only = rules.zone, rules.dates_only
     if isinstance(value, datetime) and dates_only:  # a date cell: the day it is in the zone, from its midnight
         _check_year(value.year, value)
         cell_day = (value.astimezone(zone) if value.tzinfo else value).date()
@@ -434,7 +463,7 @@ def read_time(value: object, spec: TimeSpec) -> datetime | None:
     if isinstance(value, date):
         _check_year(value.year, value)
         return datetime(value.year, value.month, value.day, tzinfo=zone).astimezone(UTC)
-    expected = spec.shown or " or ".join(_show_format(fmt) for fmt in spec.formats)
+    expected = rules.expected
     problems: list[FieldProblem] = []
     for fmt in spec.formats:
         try:
