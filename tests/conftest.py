@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
+from service.ledger.service import verify_ledger
 from service.main import create_app
 from service.settings import Settings
 from service.state import AppState
@@ -34,6 +36,16 @@ def _drop_database_templates() -> Iterator[None]:
     asyncio.run(drop_templates())
 
 
+# After every sample record; tests pass it as ``now`` so "not in the future" never depends on the day.
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def now() -> datetime:
+    """A fixed clock for parsing department records (the adapter, file and format tests)."""
+    return NOW
+
+
 @pytest.fixture(scope="session")
 def samples() -> Path:
     """The departments' sample exports and their answer key (tests/data/README.md)."""
@@ -49,6 +61,16 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
         yield await sqlite_database(tmp_path, contents)
         return
     name, url = await create_postgres_database(contents)
+    try:
+        yield url
+    finally:
+        await drop_postgres_database(name)
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    """A fresh PostgreSQL database at the newest migration, for tests that only make sense there."""
+    name, url = await create_postgres_database()
     try:
         yield url
     finally:
@@ -137,3 +159,12 @@ def registry(state: AppState) -> None:
     session, and the app indexes the register when it starts.
     """
     assert len(state.resolver.index) > 0, "the database was not copied from the template with the register"
+
+
+@pytest.fixture
+async def ledger_checked(state: AppState) -> AsyncIterator[None]:
+    """Use in every module that runs the app: when the test ends, the hash chain must still verify."""
+    yield
+    async with state.db.session() as session:
+        check, _ = await verify_ledger(session)
+    assert check.ok, check.problems

@@ -1,5 +1,5 @@
 """docs/http-api.md names every route the service answers: a route added without its line in the
-contract fails here (who may call it is held by tests/reliability/test_access_matrix.py)."""
+contract fails here (who may call it is held by tests/auth/test_access_matrix.py)."""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ from tests.browser.chromium import PHONE_SIZE
 from tests.browser.feeds import RegisteredEntity
 from tests.browser.harness import NewPage, ServiceUnderTest
 from tests.browser.pages import BROWSER_TEST, WALL_LIVE, log_in
-from tests.workflow.images import png
+from tests.support.images import png
 
 pytestmark = BROWSER_TEST
 

@@ -25,9 +25,9 @@ from service.settings import Settings
 from service.state import AppState
 from service.tables import Base
 from tests.conftest import Principals
-from tests.reliability.conftest import push
-from tests.reliability.records import police_call
+from tests.support.feeds import push
 from tests.support.phones import PhoneFinder, SpelledPhone
+from tests.support.records import police_call
 
 ROOT = Path(__file__).resolve().parents[2]
 PHONES = PhoneFinder([SpelledPhone(digits, "") for digits in ("13900139000", "13800138000", "02165432100")])

@@ -16,9 +16,9 @@ import pytest
 from service.state import AppState
 from service.webhooks import signing
 from tests.conftest import Principals
+from tests.support.incidents import XINYUAN, change_status, city_case, get, police_call, push
 from tests.webhooks.receiver import Received, Receiver
 from tests.webhooks.support import API, delivery_log, eventually, put_webhook
-from tests.workflow.support import XINYUAN, change_status, city_case, get, police_call, push
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "workflow.md"
 PHONE = "13955556666"

@@ -13,9 +13,9 @@ from service.state import AppState
 from service.webhooks.delivery import DeliveryPolicy, WebhookDispatcher
 from service.webhooks.service import WEBHOOK_REMOVED
 from tests.conftest import Principals
+from tests.support.incidents import XINYUAN, change_status, get, police_call, push
 from tests.webhooks.receiver import Receiver
 from tests.webhooks.support import API, delivery_log, put_webhook
-from tests.workflow.support import XINYUAN, change_status, get, police_call, push
 
 
 @pytest.fixture

@@ -16,9 +16,9 @@ from service.webhooks.delivery import DeliveryPolicy, WebhookDispatcher
 from service.webhooks.models import DeliveryAttempt, OutboxMessage, Webhook
 from service.webhooks.targets import TargetPolicy, check_url, refusal
 from tests.conftest import Principals
+from tests.support.incidents import XINYUAN, police_call, push
 from tests.webhooks.receiver import Receiver
 from tests.webhooks.support import API, delivery_log, put_webhook
-from tests.workflow.support import XINYUAN, police_call, push
 
 INWARD_URLS = [
     "http://127.0.0.1:8000/api/v1/users",  # the service's own port

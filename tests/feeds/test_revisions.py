@@ -1,0 +1,84 @@
+"""A department's revision places its report again when what decides its incident changed: the
+entity, the category, the time, or — for a report at no entity — the place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from service.matching.geo import METRES_PER_DEGREE_LAT
+from tests.conftest import Principals
+from tests.support.feeds import XIAOZHU, XINYUAN, at, city_case, incident, police_call, push_ok
+
+pytestmark = pytest.mark.usefixtures("registry", "ledger_checked")
+
+CROSSING = (31.2990, 121.4480)  # a stretch of road, away from the register's doors
+DEG_PER_M = 1 / METRES_PER_DEGREE_LAT
+
+
+def call(shop: tuple[str, str, str, float, float], call_id: str, hours: float, code: str = "0202") -> dict[str, Any]:
+    return police_call(call_id, at(hours), code=code, label="", name=shop[1], address=shop[2], text="噪声扰民")
+
+
+def crossing(task_id: str, hours: float, north_m: float) -> dict[str, Any]:
+    """A city case at no entity, ``north_m`` north of the crossing."""
+    lat, lng = CROSSING
+    wgs84 = (lat + north_m * DEG_PER_M, lng)
+    return city_case(task_id, at(hours), code="09006", label="占道经营", address="临汾路与汾西路交叉口", wgs84=wgs84)
+
+
+async def test_a_report_at_no_entity_moved_elsewhere_joins_the_incident_there(
+    client: httpx.AsyncClient, principals: Principals
+) -> None:
+    [a] = await push_ok(client, principals.city, "city", crossing("P1", 0, 0))
+    [b] = await push_ok(client, principals.city, "city", crossing("P2", 1, 10))
+    [far] = await push_ok(client, principals.city, "city", crossing("P3", 2, 400))
+    assert a["incident_id"] == b["incident_id"] != far["incident_id"]
+
+    # P2 was 400 m up the road: it leaves the crossing's incident for the one there.
+    [moved] = await push_ok(client, principals.city, "city", crossing("P2", 1, 410))
+    assert moved["status"] == "updated" and moved["incident_id"] == far["incident_id"]
+    left = await incident(client, principals.operator, a["incident_id"])
+    assert [r["source_record_id"] for r in left["records"]] == ["P1"] and left["report_count"] == 1
+    joined = await incident(client, principals.operator, far["incident_id"])
+    assert sorted(r["source_record_id"] for r in joined["records"]) == ["P2", "P3"] and joined["report_count"] == 2
+
+
+async def test_a_report_given_another_entity_joins_that_entitys_incident(
+    client: httpx.AsyncClient, principals: Principals
+) -> None:
+    [a1] = await push_ok(client, principals.police, "police", call(XINYUAN, "R1", 0))
+    [a2] = await push_ok(client, principals.police, "police", call(XINYUAN, "R2", 1))
+    [b1] = await push_ok(client, principals.police, "police", call(XIAOZHU, "R3", 2))
+    assert a1["incident_id"] == a2["incident_id"] != b1["incident_id"]
+    [moved] = await push_ok(client, principals.police, "police", call(XIAOZHU, "R2", 1))
+    assert moved["entity_id"] == XIAOZHU[0] and moved["incident_id"] == b1["incident_id"]
+    assert (await incident(client, principals.operator, a1["incident_id"]))["report_count"] == 1
+
+
+async def test_a_revision_joins_an_incident_its_own_request_opens(
+    client: httpx.AsyncClient, principals: Principals
+) -> None:
+    [a1] = await push_ok(client, principals.police, "police", call(XINYUAN, "S1", 0))
+    await push_ok(client, principals.police, "police", call(XINYUAN, "S2", 1))
+    # One request: a new fire report at the shop, and S2 corrected to a fire hazard.
+    fire, revised = await push_ok(
+        client, principals.police, "police", [call(XINYUAN, "S3", 2, code="0402"), call(XINYUAN, "S2", 1, code="0402")]
+    )
+    assert revised["status"] == "updated"
+    assert revised["incident_id"] == fire["incident_id"] != a1["incident_id"]
+
+
+async def test_a_record_revised_twice_in_one_request_ends_where_its_last_revision_puts_it(
+    client: httpx.AsyncClient, principals: Principals
+) -> None:
+    await push_ok(client, principals.police, "police", call(XINYUAN, "T1", 0))
+    await push_ok(client, principals.police, "police", call(XINYUAN, "T2", 1))
+    first, last = await push_ok(
+        client, principals.police, "police", [call(XINYUAN, "T2", 1, code="0402"), call(XIAOZHU, "T2", 1, code="0402")]
+    )
+    assert first["incident_id"] == last["incident_id"] and last["entity_id"] == XIAOZHU[0]
+    detail = await incident(client, principals.operator, last["incident_id"])
+    assert (detail["entity_id"], detail["category"], detail["report_count"]) == (XIAOZHU[0], "fire", 1)
