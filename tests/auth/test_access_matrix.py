@@ -57,6 +57,7 @@ def row(method: str, route: str, statuses: str, **request: Any) -> Row:
     assert len(codes) == len(ROLES), f"{method} {route}: {len(codes)} statuses for {len(ROLES)} roles"
     return Row(method, route, codes, **request)
 
+
 MATRIX_DEFINITION = """
 source = "matrix"
 name = "矩阵测试"

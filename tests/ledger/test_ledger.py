@@ -127,8 +127,15 @@ async def test_an_event_beyond_the_head_is_reported(state: AppState) -> None:
     async with state.db.transaction() as uow:
         await uow.session.execute(
             insert(LedgerEvent).values(
-                seq=head.seq + 1, incident_id=None, type="note_added", actor="forger", at=utcnow(),
-                data={}, incident=None, prev_hash="0" * 64, hash="0" * 64,
+                seq=head.seq + 1,
+                incident_id=None,
+                type="note_added",
+                actor="forger",
+                at=utcnow(),
+                data={},
+                incident=None,
+                prev_hash="0" * 64,
+                hash="0" * 64,
             )
         )
     ok, problems = await _verify(state)
