@@ -35,6 +35,7 @@ from service.metrics import Metrics
 from service.ratelimit import RateLimits
 from service.settings import Settings
 from service.state import AppState
+from service.vocabulary import Severity, Status
 
 TEST_SECRET = "live-tests-signing-key-0123456789abcdef"
 TEST_HASHER = make_hasher(1, 8192)  # cheap argon2: the live stream's tests are not about hashing
@@ -94,9 +95,9 @@ async def write_incidents(
             for _ in range(batch):
                 now = utcnow()
                 incident = Incident(
-                    category=category, severity="normal", status="new", title="测试事件", address="测试路1号",
-                    grid=grid, sources=["police"], report_count=1, first_reported_at=now, last_reported_at=now,
-                    version=0, created_at=now, updated_at=now, overdue=False,
+                    category=category, severity=Severity.MEDIUM, status=Status.NEW, title="测试事件",
+                    address="测试路1号", grid=grid, sources=["police"], report_count=1, first_reported_at=now,
+                    last_reported_at=now, version=0, created_at=now, updated_at=now, overdue=False,
                 )
                 uow.session.add(incident)
                 data: dict[str, Any] = {"source": "police"}
