@@ -37,7 +37,8 @@ async def test_a_department_pulls_the_status_of_its_own_record(
     assert PHONE not in response.text and "bjrdh" not in response.text and "payload" not in response.text
     assert case["source_record_id"] not in response.text
     assert set(response.json()) == {
-        "source", "source_record_id", "record_id", "revision", "received_at", "entity_id", "incident"
+        "source", "source_record_id", "record_id", "revision", "received_at", "entity_id", "incident",
+        "department_status",
     }  # fmt: skip
 
     # Another department may not look, neither under its own source nor under the record's.
