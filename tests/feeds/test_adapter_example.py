@@ -25,7 +25,7 @@ def example_adapter() -> ModuleType:
 def test_the_documented_adapter_reads_a_work_order() -> None:
     hotline = example_adapter()
     record = hotline.parse({"gdbh": "G1", "ldsj": "2026-10-01 10:00:00", "gdlx": "噪音扰民", "dz": "临汾路1号"})
-    assert (record.source, record.source_record_id, record.category) == ("hotline", "G1", "noise")
+    assert (record.source, record.source_record_id, record.category) == ("hotline_qj", "G1", "noise")
     assert record.occurred_at.isoformat() == "2026-10-01T02:00:00+00:00"
 
 

@@ -113,7 +113,7 @@ def test_each_mistake_says_where_and_what(change: tuple[str, str], expected: str
 
 
 def test_the_shipped_definitions_load() -> None:
-    assert set(SHIPPED) == {"fire", "health"}
+    assert set(SHIPPED) == {"fire", "health", "hotline"}
     fire, health = SHIPPED["fire"].definition, SHIPPED["health"].definition
     assert (fire.name, fire.label, health.name, health.label) == ("消防救援", "消防", "卫生健康", "卫健")
 

@@ -45,7 +45,7 @@ async def test_who_may_push_where(client: httpx.AsyncClient, principals: Princip
     assert operator.status_code == 403
     display = await push(client, principals.display, "police", call)
     assert display.status_code == 403
-    unknown = await push(client, principals.police, "hotline", call)
+    unknown = await push(client, principals.police, "waterworks", call)
     assert unknown.status_code == 404 and error_of(unknown)["code"] == "not_found"
     anonymous = await push(client, {}, "police", call)
     assert anonymous.status_code == 401
