@@ -17,8 +17,8 @@ from service.ledger.models import LedgerEvent
 from service.records.models import SourceRecord, SourceRecordRevision
 from service.state import AppState
 from tests.conftest import Principals, bearer
-from tests.support.feeds import push_ok
 from tests.feeds.test_personal_data import _follow, _until
+from tests.support.feeds import push_ok
 from tests.support.servers import serve_in_loop
 
 pytestmark = pytest.mark.usefixtures("registry", "ledger_checked")
