@@ -71,7 +71,10 @@ def city_case(
     wgs84: tuple[float, float] | None = None,
     stage: str = "已立案",
 ) -> dict[str, Any]:
-    """A 数字城管 case as the city system pushes it (§4); ``wgs84`` is (lat, lng), sent as GCJ-02."""
+    """A 数字城管 case as the city system pushes it (docs/adapters.md, "City management").
+
+    ``wgs84`` is (lat, lng), sent as GCJ-02.
+    """
     case: dict[str, Any] = {
         "taskId": task_id,
         "infoSource": "监督员上报",
@@ -111,7 +114,7 @@ def market_row(
     measure: str = "限期整改",
     problem: str = "从业人员未持健康证",
 ) -> dict[str, str]:
-    """One row of the market regulator's export (§3), every column as text."""
+    """One row of the market regulator's export (docs/adapters.md, "Market regulation"), every column as text."""
     return {
         "记录编号": record_id,
         "统一社会信用代码": uscc,

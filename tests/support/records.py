@@ -39,7 +39,7 @@ def police_call(call_id: str, when: datetime | None = None, **fields: Any) -> di
 
 
 def city_case(task_id: str, when: datetime | None = None, **fields: Any) -> dict[str, Any]:
-    """A 数字城管 case as the city system pushes it (§4)."""
+    """A 数字城管 case as the city system pushes it (docs/adapters.md, "City management")."""
     moment = (when or BASE).astimezone(SHANGHAI)
     case: dict[str, Any] = {
         "taskId": task_id,
@@ -62,7 +62,10 @@ def city_case(task_id: str, when: datetime | None = None, **fields: Any) -> dict
 
 
 def market_item(record_id: str, **fields: Any) -> dict[str, Any]:
-    """One inspection record with the export's Chinese field names, as a JSON push (§3)."""
+    """One inspection record with the export's Chinese field names, as a JSON push.
+
+    (docs/adapters.md, "Market regulation")
+    """
     item: dict[str, Any] = {
         "记录编号": record_id,
         "统一社会信用代码": "",
