@@ -13,7 +13,7 @@ from tests.support.new_departments import FIRE_COLUMNS, fire_csv
 
 pytestmark = BROWSER_TEST
 
-FIRE_COLOUR = "rgb(214, 51, 108)"  # #d6336c, service/feeds/definitions/fire.toml
+FIRE_COLOUR = "rgb(214, 51, 108)"  # #d6336c, service/feeds/definitions/shipped/fire.toml
 
 
 def test_a_fire_inspection_shows_as_消防_on_the_wall_the_console_and_the_entity_file(

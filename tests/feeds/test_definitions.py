@@ -26,7 +26,7 @@ from service.formats.fields import RecordRejected
 from service.formats.files import read_rows
 from service.matching.geo import haversine_m, wgs84_to_bd09
 
-BUILTIN = Path(__file__).resolve().parents[2] / "service" / "feeds" / "definitions" / "builtin"
+BUILTIN = Path(__file__).resolve().parents[2] / "service" / "feeds" / "definitions" / "shipped"
 POLICE = DefinitionAdapter(load_definition(BUILTIN / "police.toml"))
 # The built-in departments' definitions, checked against their Python adapters (which ingest still uses).
 CITY, MARKET = builtin_adapter("city"), builtin_adapter("market")

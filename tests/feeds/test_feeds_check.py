@@ -9,7 +9,7 @@ import pytest
 from service.cli import main
 from service.formats.files import write_csv
 
-DEFINITIONS = Path(__file__).resolve().parents[2] / "service" / "feeds" / "definitions"
+DEFINITIONS = Path(__file__).resolve().parents[2] / "service" / "feeds" / "definitions" / "shipped"
 
 REGISTER = [
     {"entity_id": "LF-000001", "kind": "shop", "name": "好运来饭店", "legal_name": "上海好运来餐饮有限公司",

@@ -1,4 +1,4 @@
-"""12345 hotline work orders through the HTTP push API (service/feeds/definitions/hotline.toml): the
+"""12345 hotline work orders through the HTTP push API (service/feeds/definitions/shipped/hotline.toml): the
 theme and category come from the complaint classifier, the address text is linked by the matcher
 or left in the unlinked queue, 回访满意度 arrives as a revision, and the caller's name and number
 are in no answer, ledger event, live message or stored payload."""

@@ -85,7 +85,7 @@ def test_the_wheel_carries_the_bundle_and_the_migrations(wheel: Path) -> None:
     assert any(n.endswith(".js") for n in assets) and any(n.endswith(".css") for n in assets)
     assert "service/migrations/env.py" in names
     # The complaint classifier's model and the hotline's definition are data files the service reads.
-    assert {"service/residents/theme_model.json", "service/feeds/definitions/hotline.toml"} <= set(names)
+    assert {"service/residents/theme_model.json", "service/feeds/definitions/shipped/hotline.toml"} <= set(names)
     migrations = sorted(p.name for p in (ROOT / "migrations" / "versions").glob("*.py"))
     assert sorted(n.rsplit("/", 1)[1] for n in names if n.startswith("service/migrations/versions/")) == migrations
 

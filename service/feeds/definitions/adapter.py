@@ -27,14 +27,14 @@ from service.feeds.adapters.base import (
 )
 from service.feeds.adapters.phone import PhoneScrubber
 from service.feeds.adapters.severity import at_least, base_severity
-from service.feeds.definitions.hooks import HOOKS
-from service.feeds.definitions.model import (
+from service.feeds.definitions.format import (
     FLEXIBLE_DATE,
     FLEXIBLE_DATETIME,
     CategoryEntry,
     FeedDefinition,
     TimeSpec,
 )
+from service.feeds.definitions.hooks import HOOKS
 from service.feeds.normalized import NormalizedRecord
 from service.formats.fields import (
     EARLIEST_YEAR,

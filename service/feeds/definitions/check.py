@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from service.feeds.definitions.adapter import DefinitionAdapter
-from service.feeds.definitions.model import FeedDefinition
+from service.feeds.definitions.format import FeedDefinition
 from service.feeds.normalized import NormalizedRecord
 from service.feeds.personal import mask_field_errors, mask_personal_data
 from service.formats.fields import FieldError, RecordRejected

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from service.feeds.definitions.model import FeedDefinition
+from service.feeds.definitions.format import FeedDefinition
 
 _VALUE_ERROR_PREFIXES = ("Value error, ", "Assertion failed, ")
 

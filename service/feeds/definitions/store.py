@@ -21,8 +21,8 @@ from service.db.database import Database, UnitOfWork
 from service.errors import Conflict, NotFound, Unprocessable
 from service.feeds.adapters import AdapterRegistry
 from service.feeds.definitions.adapter import DefinitionAdapter
+from service.feeds.definitions.format import FeedDefinition
 from service.feeds.definitions.loading import DefinitionError, parse_definition
-from service.feeds.definitions.model import FeedDefinition
 from service.feeds.definitions.models import FeedDefinitionVersion
 from service.kit.clock import utcnow
 from service.ledger.service import append_event
