@@ -18,7 +18,7 @@ INCIDENT_COLUMNS: tuple[str, ...] = (
 RECORD_COLUMNS: tuple[str, ...] = (
     "id", "source", "source_record_id", "revision", "category", "is_problem", "occurred_at", "received_at",
     "title", "description", "name", "address", "uscc", "uscc_valid", "lat", "lng", "severity", "status_text",
-    "entity_id", "match_method", "match_score", "incident_id",
+    "theme", "entity_id", "match_method", "match_score", "incident_id",
 )  # fmt: skip
 
 

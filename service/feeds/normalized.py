@@ -32,4 +32,5 @@ class NormalizedRecord:
     lng: float | None = None
     severity: Severity = Severity.MEDIUM
     status_text: str | None = None  # the department's own status word (jqzt, stage, 处理措施)
+    theme: str | None = None  # a resident's complaint: the theme its text was classified as (service/residents)
     extra: dict[str, Any] = field(default_factory=dict)

@@ -96,6 +96,7 @@ class NewRecord:
     lng: float | None = None
     severity: Severity = Severity.MEDIUM
     status_text: str | None = None
+    theme: str | None = None
     entity_id: str | None = None
     match_method: str | None = None
     match_score: float | None = None
@@ -277,6 +278,7 @@ def _apply(record: SourceRecord | NewRecord, item: ParsedRecord, now: datetime) 
     record.lat, record.lng = normalized.lat, normalized.lng
     record.severity = normalized.severity
     record.status_text = normalized.status_text
+    record.theme = normalized.theme
     if record.match_method != "operator":  # an operator's link is never overridden by a resend
         record.entity_id = match.entity_id
         record.match_method = match.method if match.entity_id else None

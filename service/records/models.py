@@ -34,6 +34,7 @@ class SourceRecord(Base):
     lng: Mapped[float | None] = mapped_column(Float)
     severity: Mapped[Severity] = mapped_column(WordType(Severity, 16))
     status_text: Mapped[str | None] = mapped_column(String(64))
+    theme: Mapped[str | None] = mapped_column(String(32))  # a resident's complaint: its theme (service/residents)
     entity_id: Mapped[str | None] = mapped_column(ForeignKey("entities.id"))
     match_method: Mapped[str | None] = mapped_column(String(32))
     match_score: Mapped[float | None] = mapped_column(Float)

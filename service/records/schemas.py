@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from service.vocabulary import Category, Severity, Source
 
@@ -37,6 +37,11 @@ class RecordOut(BaseModel):
     lng: float | None
     severity: Severity
     status_text: str | None
+    theme: str | None = Field(
+        default=None,
+        description="a resident's complaint (hotline): its theme — noise, fumes, street_vending, group_rental, "
+        "parking, elevator, property, garbage, illegal_building, …; null for the departments' records",
+    )
     entity_id: str | None
     match_method: str | None
     match_score: float | None

@@ -56,6 +56,7 @@ async def records_out(session: AsyncSession, rows: Sequence[SourceRecord]) -> li
                 lng=r.lng,
                 severity=r.severity,
                 status_text=r.status_text,
+                theme=r.theme,
                 entity_id=r.entity_id,
                 match_method=r.match_method,
                 match_score=r.match_score,

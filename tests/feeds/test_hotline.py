@@ -5,6 +5,8 @@ are in no answer, ledger event, live message or stored payload."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from typing import Any
 
@@ -91,6 +93,22 @@ async def test_hotline_orders_are_classified_linked_and_keep_no_caller(
         "GD-001": ("noise", "噪声扰民"),
         "GD-002": ("appearance", "油烟"),
         "GD-003": ("traffic", "停车"),
+    }
+    # The theme is stored with the record (source_records.theme) and shown with it.
+    assert {key: r["theme"] for key, r in by_id.items()} == {
+        "GD-001": "noise",
+        "GD-002": "fumes",
+        "GD-003": "parking",
+    }
+    exported = await client.get(
+        "/api/v1/exports/records.csv", params={"source": "hotline"}, headers=principals.operator
+    )
+    answers.append(exported.text)
+    rows = csv.DictReader(io.StringIO(exported.text.lstrip("\ufeff")))
+    assert {row["source_record_id"]: row["theme"] for row in rows} == {
+        "GD-001": "noise",
+        "GD-002": "fumes",
+        "GD-003": "parking",
     }
     assert by_id["GD-001"]["revision"] == 2
     unlinked = (await client.get("/api/v1/records", params={"linked": "false"}, headers=principals.operator)).json()

@@ -1436,6 +1436,11 @@ export interface components {
             severity: components["schemas"]["Severity"];
             /** Status Text */
             status_text: string | null;
+            /**
+             * Theme
+             * @description a resident's complaint (hotline): its theme — noise, fumes, street_vending, group_rental, parking, elevator, property, garbage, illegal_building, …; null for the departments' records
+             */
+            theme?: string | null;
             /** Entity Id */
             entity_id: string | null;
             /** Match Method */

@@ -44,6 +44,7 @@ def classify_complaint(record: NormalizedRecord, native: Mapping[str, Any]) -> N
         category=theme.category,
         severity=base_severity(theme.category),
         title=make_title(theme.label, record.address or record.name),
+        theme=theme.key,
         extra={
             **record.extra,
             "theme": theme.key,
