@@ -33,6 +33,7 @@ from service.registry.router import router as registry_router
 from service.settings import Settings
 from service.stats.router import router as stats_router
 from service.web import mount_frontend
+from service.visits.router import router as visits_router
 from service.webhooks.router import router as webhooks_router
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         registry_router,
         dossier_router,
         definitions_router,
+        visits_router,  # before feeds: /feeds/visits/records is the visit log's own route
         feeds_router,
         incidents_router,
         ledger_router,

@@ -7,6 +7,7 @@ from service.incidents.models import Attachment, Incident, IncidentNote
 from service.ledger.models import AppMeta, LedgerEvent, LedgerHead
 from service.records.models import SourceRecord, SourceRecordRevision
 from service.registry.models import Entity
+from service.visits.models import Visit
 from service.webhooks.models import DeliveryAttempt, OutboxMessage, Webhook
 
 __all__ = [
@@ -24,5 +25,6 @@ __all__ = [
     "Principal",
     "SourceRecord",
     "SourceRecordRevision",
+    "Visit",
     "Webhook",
 ]

@@ -27,8 +27,8 @@ LAYERS: list[set[str]] = [
     {"records"},
     {"incidents"},
     {"feeds"},
-    {"webhooks", "stats"},
-    {"live", "exports", "dossier"},
+    {"webhooks", "stats", "visits"},
+    {"live", "exports", "dossier", "painpoints"},
     {
         "tables",
         "personal_data",

@@ -45,3 +45,29 @@ def category_of_theme(theme_key: str) -> Category:
     """The unified category a theme files under (``other`` for an unknown key)."""
     theme = THEME_BY_KEY.get(theme_key)
     return theme.category if theme else Category.OTHER
+
+
+# A department's problem record has a unified category, not a theme: the theme it counts under in the
+# pain points (service/painpoints). The one place this mapping is written. Traffic from a department
+# is counted as 停车 and waste as 垃圾, as residents word those problems (docs/residents.md).
+CATEGORY_THEMES: dict[Category, str] = {
+    Category.FOOD: "food",
+    Category.LICENCE: "licence",
+    Category.PRICE: "price",
+    Category.STREET_ORDER: "street_vending",
+    Category.APPEARANCE: "appearance",
+    Category.WASTE: "garbage",
+    Category.NOISE: "noise",
+    Category.FIRE: "fire",
+    Category.ORDER: "order",
+    Category.TRAFFIC: "parking",
+    Category.OTHER: "other",
+}
+
+
+def theme_of_category(category: Category | str) -> str:
+    """The theme a department's category counts under (``other`` for one this build does not know)."""
+    try:
+        return CATEGORY_THEMES[Category(category)]
+    except ValueError:
+        return "other"

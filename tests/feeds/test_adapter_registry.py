@@ -57,7 +57,7 @@ def module_dir(tmp_path: Path) -> Iterator[Path]:
 
 def test_builtin_sources() -> None:
     registry = AdapterRegistry()
-    assert registry.known_sources() == ("police", "market", "city")
+    assert registry.known_sources() == ("police", "market", "city", "visits")
     assert registry.get("police") is police
     assert registry.get("market") is market
     assert registry.get("city") is city
@@ -70,14 +70,14 @@ def test_builtin_modules_are_adapters() -> None:
 
 
 def test_unknown_source() -> None:
-    with pytest.raises(UnknownSourceError, match="unknown source 'hotline'; known sources: police, market, city"):
+    with pytest.raises(UnknownSourceError, match="unknown source 'hotline'; known sources: police, market, city, visits"):
         AdapterRegistry().get("hotline")
 
 
 def test_an_extra_adapter_from_configuration(module_dir: Path) -> None:
     (module_dir / "cb_test_hotline.py").write_text(HOTLINE, encoding="utf-8")
     registry = AdapterRegistry({"hotline": "cb_test_hotline"})
-    assert registry.known_sources() == ("police", "market", "city", "hotline")
+    assert registry.known_sources() == ("police", "market", "city", "visits", "hotline")
     adapter = registry.get("hotline")
     record = adapter.parse({"gdbh": "GD001", "ldsj": "2026-09-01 08:00:00", "dz": "闻喜路1号"})
     assert record.source == "hotline" and record.occurred_at == datetime(2026, 9, 1, 0, 0, tzinfo=UTC)

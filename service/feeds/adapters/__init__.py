@@ -21,6 +21,8 @@ BUILTIN_ADAPTERS: dict[str, str] = {
     "police": "service.feeds.adapters.police",
     "market": "service.feeds.adapters.market",
     "city": "service.feeds.adapters.city",
+    # 人民情感日志: kept in its own table by service/visits; only its urgent needs become reports.
+    "visits": "service.feeds.adapters.visits",
 }
 
 # Source keys appear in URLs (/feeds/{source}/records) and in the database (String(32)).
