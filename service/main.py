@@ -32,8 +32,8 @@ from service.metrics import Metrics
 from service.registry.router import router as registry_router
 from service.settings import Settings
 from service.stats.router import router as stats_router
-from service.web import mount_frontend
 from service.visits.router import router as visits_router
+from service.web import mount_frontend
 from service.webhooks.router import router as webhooks_router
 
 log = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """visits: the 人民情感日志 visit log, one row per visit (personal data: operators and admins read it)
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-05 12:40:00
 """
 
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 import service.db.base
 
 revision: str = "0006"
-down_revision: str | None = "0004"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -33,8 +33,14 @@ def upgrade() -> None:
         sa.Column("contact_name", sa.String(length=200), nullable=True),
         sa.Column("contact_phone", sa.String(length=32), nullable=True),
         sa.Column("cadre", sa.String(length=200), nullable=False),
-        sa.Column("needs", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False),
-        sa.Column("urgent_needs", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False),
+        sa.Column(
+            "needs", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
+        ),
+        sa.Column(
+            "urgent_needs",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
         sa.Column("note", sa.Text(), nullable=False),
         sa.Column("satisfaction", sa.String(length=8), nullable=True),
         sa.Column("received_by", sa.String(length=128), nullable=False),

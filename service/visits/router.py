@@ -53,7 +53,9 @@ async def get_visits(
     community: Annotated[str | None, Query(max_length=100, description="居委")] = None,
     since: Annotated[date | None, Query(alias="from", description="first day, YYYY-MM-DD")] = None,
     until: Annotated[date | None, Query(alias="to", description="last day, YYYY-MM-DD")] = None,
-    urgent: Annotated[bool | None, Query(description="only visits with (true) or without (false) a need marked 急")] = None,
+    urgent: Annotated[
+        bool | None, Query(description="only visits with (true) or without (false) a need marked 急")
+    ] = None,
     limit: PageLimit = 50,
     offset: PageOffset = 0,
 ) -> VisitList:

@@ -94,9 +94,7 @@ async def ingest_visits(state: AppState, actor: str, payload: Any) -> IngestRepo
                 row.updated_at = now
                 status = "updated"
             await session.flush()
-            results.append(
-                ItemResult(position, visit.visit_id, status, row.id, None, incident_of.get(visit.visit_id))
-            )
+            results.append(ItemResult(position, visit.visit_id, status, row.id, None, incident_of.get(visit.visit_id)))
     results.sort(key=lambda r: r.position)
     for result in results:
         state.metrics.records.labels(log.SOURCE, result.status).inc()

@@ -100,6 +100,10 @@ TABLE: list[Row] = [
         path="/api/v1/feeds/police/records", json=police_call("MATRIX-1")),
     row("POST", "/api/v1/feeds/{source}/files",                  "200 200 403 200 403 403 401",
         path="/api/v1/feeds/police/files", files={"file": ("police.csv", POLICE_CSV, "text/csv")}),
+    # The visit log's own push: its department key only (tests/visits); no key of this table is it.
+    row("POST", "/api/v1/feeds/visits/records",                  "403 403 403 403 403 403 401",
+        json={"走访编号": "MATRIX-V1"}),
+    row("GET", "/api/v1/visits",                                 "200 200 403 403 403 403 401"),
     row("GET", "/api/v1/feeds/{source}/records/{source_record_id}", "200 200 403 200 403 403 401",
         path="/api/v1/feeds/police/records/{police_record}"),
     row("POST", "/api/v1/feeds/definitions",                     "201 403 403 403 403 403 401",

@@ -70,7 +70,8 @@ def test_builtin_modules_are_adapters() -> None:
 
 
 def test_unknown_source() -> None:
-    with pytest.raises(UnknownSourceError, match="unknown source 'hotline'; known sources: police, market, city, visits"):
+    known = "police, market, city, visits"
+    with pytest.raises(UnknownSourceError, match=f"unknown source 'hotline'; known sources: {known}"):
         AdapterRegistry().get("hotline")
 
 

@@ -260,6 +260,49 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/feeds/visits/records": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Push Visits
+         * @description One visit, or an array of up to 1,000 (docs/adapters.md, "Visit logs"); a result for each. Only
+         *     the visit log's department key may push. A need marked 急 opens or joins an incident; the visit
+         *     itself stays in the visit log.
+         */
+        post: operations["push_visits_api_v1_feeds_visits_records_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/visits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Visits
+         * @description The visit log, newest visit first. Personal data: operators and admins only; the contact's
+         *     name and phone are masked.
+         */
+        get: operations["get_visits_api_v1_visits_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/feeds/{source}/records": {
         parameters: {
             query?: never;
@@ -1638,6 +1681,88 @@ export interface components {
             /** Problems */
             problems: string[];
         };
+        /** VisitList */
+        VisitList: {
+            /** Items */
+            items: components["schemas"]["VisitOut"][];
+            /** Total */
+            total: number;
+        };
+        /** VisitOut */
+        VisitOut: {
+            /** Id */
+            id: number;
+            /**
+             * Visit Id
+             * @description 走访编号, the visit log's own id
+             */
+            visit_id: string;
+            /** Revision */
+            revision: number;
+            /**
+             * Visited On
+             * Format: date
+             * @description 走访日期
+             */
+            visited_on: string;
+            /**
+             * Community
+             * @description 居委
+             */
+            community: string;
+            /**
+             * Visitee Kind
+             * @description 住户 or 单位
+             */
+            visitee_kind: string;
+            /**
+             * Visitee
+             * @description the household's address or the unit's name (personal data)
+             */
+            visitee: string;
+            /**
+             * Contact Name
+             * @description 联系人, always masked
+             */
+            contact_name: string | null;
+            /**
+             * Contact Phone
+             * @description 联系电话, always masked: 139****0000
+             */
+            contact_phone: string | null;
+            /**
+             * Cadre
+             * @description 走访干部
+             */
+            cadre: string;
+            /**
+             * Needs
+             * @description the needs ticked, from the fixed list
+             */
+            needs: string[];
+            /**
+             * Urgent Needs
+             * @description the needs marked 急: each opened a problem report
+             */
+            urgent_needs: string[];
+            /**
+             * Note
+             * @description 需求说明, phone numbers masked
+             */
+            note: string;
+            /** Satisfaction */
+            satisfaction: string | null;
+            /**
+             * Received At
+             * Format: date-time
+             */
+            received_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
         /** WebhookIn */
         WebhookIn: {
             /**
@@ -2200,6 +2325,70 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SourceOut"][];
+                };
+            };
+        };
+    };
+    push_visits_api_v1_feeds_visits_records_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": Record<string, never> | Record<string, never>[];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IngestReport"];
+                };
+            };
+        };
+    };
+    get_visits_api_v1_visits_get: {
+        parameters: {
+            query?: {
+                /** @description 居委 */
+                community?: string | null;
+                /** @description first day, YYYY-MM-DD */
+                from?: string | null;
+                /** @description last day, YYYY-MM-DD */
+                to?: string | null;
+                /** @description only visits with (true) or without (false) a need marked 急 */
+                urgent?: boolean | null;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VisitList"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

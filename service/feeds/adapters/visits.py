@@ -156,7 +156,7 @@ def read_visit(item: object, *, now: datetime | None = None) -> VisitRow:
 def _personal(reader: FieldReader, record: Mapping[str, Any], name: str) -> str | None:
     """A personal field's text; an error never quotes its value."""
     value = record.get(name)
-    if value is None or isinstance(value, str | int) and not isinstance(value, bool):
+    if value is None or (isinstance(value, str | int) and not isinstance(value, bool)):
         text = as_text(value) if value is not None else None
         if text is not None and len(text) > MAX_NAME_LEN:
             reader.fail(name, f"longer than {MAX_NAME_LEN} characters")
@@ -220,7 +220,12 @@ def urgent_reports(visit: VisitRow) -> list[NormalizedRecord]:
     reports = []
     for need in visit.urgent_needs:
         theme = theme_of_need(need)
-        payload = {ID_FIELD: visit.visit_id, DATE: visit.visited_on.isoformat(), COMMUNITY: visit.community, "急需": need}
+        payload = {
+            ID_FIELD: visit.visit_id,
+            DATE: visit.visited_on.isoformat(),
+            COMMUNITY: visit.community,
+            "急需": need,
+        }
         reports.append(
             NormalizedRecord(
                 source=SOURCE,
@@ -231,7 +236,7 @@ def urgent_reports(visit: VisitRow) -> list[NormalizedRecord]:
                 is_problem=True,
                 title=make_title("走访急需", need, visit.community),
                 severity=Severity.HIGH,
-                extra={"theme": theme},
+                theme=theme,
             )
         )
     return reports
