@@ -29,6 +29,7 @@ from service.ledger.router import router as ledger_router
 from service.live.ws import router as live_router
 from service.logs import install_redaction
 from service.metrics import Metrics
+from service.painpoints.router import router as painpoints_router
 from service.registry.router import router as registry_router
 from service.settings import Settings
 from service.stats.router import router as stats_router
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         incidents_router,
         ledger_router,
         stats_router,
+        painpoints_router,
         webhooks_router,
         exports_router,
     ):

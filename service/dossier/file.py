@@ -12,8 +12,9 @@ from service.ledger.models import LedgerEvent
 from service.records.models import SourceRecord
 from service.records.service import records_out
 from service.registry.models import entity_as_dict
-from service.registry.schemas import EntityFile, TimelineItem
+from service.registry.schemas import ComplaintTheme, EntityFile, TimelineItem
 from service.registry.service import get_entity
+from service.residents.themes import THEME_BY_KEY
 
 EVENT_TITLES = {
     "created": "问题立案",
@@ -78,9 +79,22 @@ async def entity_file(session: AsyncSession, entity_id: str, assignee: str | Non
         for e in events
     ]
     timeline.sort(key=lambda item: item.at, reverse=True)
+    complaints: dict[str, list[SourceRecord]] = {}
+    for record in records:  # newest first
+        if record.theme:
+            complaints.setdefault(record.theme, []).append(record)
     return EntityFile(
         **entity_as_dict(entity),
         records=[r.model_dump(mode="json") for r in await records_out(session, records)],
         incidents=[incident_as_dict(i) for i in incidents],
         timeline=timeline,
+        complaints=[
+            ComplaintTheme(
+                theme=theme,
+                label=THEME_BY_KEY[theme].label if theme in THEME_BY_KEY else theme,
+                count=len(items),
+                last_at=items[0].occurred_at.isoformat(),
+            )
+            for theme, items in sorted(complaints.items(), key=lambda item: (-len(item[1]), item[0]))
+        ],
     )

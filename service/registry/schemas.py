@@ -98,10 +98,22 @@ class TimelineItem(BaseModel):
     type: str | None = None
 
 
+class ComplaintTheme(BaseModel):
+    theme: str
+    label: str = Field(description="the theme's zh-CN name: 噪声扰民, 油烟 …")
+    count: int
+    last_at: str = Field(description="when the latest of them was made, ISO 8601")
+
+
 class EntityFile(EntityOut):
     records: list[dict[str, Any]]
     incidents: list[dict[str, Any]]
     timeline: list[TimelineItem]
+    complaints: list[ComplaintTheme] = Field(
+        default_factory=list,
+        description="the residents' complaints about this entity (hotline orders linked to it, the records with "
+        "a theme), counted by theme, most first; the complaints themselves are among the records",
+    )
 
 
 class MapPoint(BaseModel):

@@ -62,7 +62,7 @@ async def get_visits(
     """The visit log, newest visit first. Personal data: operators and admins only; the contact's
     name and phone are masked."""
     if since is not None and until is not None and since > until:
-        raise Unprocessable("from is after to", [{"field": "from", "reason": f"{since} is after to ({until})"}])
+        raise Unprocessable("from is after to", [{"field": "query.from", "reason": f"{since} is after to ({until})"}])
     rows, total = await list_visits(
         session, community=community, since=since, until=until, urgent=urgent, limit=limit, offset=offset
     )

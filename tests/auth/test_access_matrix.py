@@ -135,6 +135,7 @@ TABLE: list[Row] = [
     row("GET", "/api/v1/events",                                 "200 200 200 403 403 200 401"),
     row("GET", "/api/v1/ledger/verify",                          "200 403 403 403 403 403 401"),
     row("GET", "/api/v1/stats",                                  "200 200 200 403 403 200 401"),
+    row("GET", "/api/v1/painpoints",                             "200 200 200 403 403 200 401"),
     row("GET", "/api/v1/webhooks",                               "200 403 403 403 403 403 401"),
     row("GET", "/api/v1/webhooks/deliveries",                    "200 403 403 403 403 403 401"),
     row("POST", "/api/v1/webhooks/deliveries/{outbox_id}/retry", "404 403 403 403 403 403 401",

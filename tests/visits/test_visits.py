@@ -113,7 +113,7 @@ async def test_only_operators_and_admins_read_visits_and_the_contact_is_masked(
     bad = await client.get(
         "/api/v1/visits", params={"from": "2026-11-30", "to": "2026-11-01"}, headers=principals.operator
     )
-    assert bad.status_code == 422 and bad.json()["error"]["details"][0]["field"] == "from"
+    assert bad.status_code == 422 and bad.json()["error"]["details"][0]["field"] == "query.from"
     async with state.db.session() as session:
         rows = (await session.scalars(select(Visit))).all()
     assert rows and all(CONTACT not in json.dumps([r.contact_name, r.note], ensure_ascii=False) for r in rows)

@@ -615,6 +615,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/painpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Pain Points
+         * @description The residents' themes ranked by hotline orders, visit needs and department problems in the period,
+         *     each with the previous period of equal length and the communities most affected.
+         */
+        get: operations["get_pain_points_api_v1_painpoints_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/webhooks": {
         parameters: {
             query?: never;
@@ -890,6 +911,33 @@ export interface components {
          * @enum {string}
          */
         Category: "food" | "licence" | "price" | "street_order" | "appearance" | "waste" | "noise" | "fire" | "order" | "traffic" | "other";
+        /** CommunityCount */
+        CommunityCount: {
+            /**
+             * Community
+             * @description 居委; 未知 when neither the register nor the address says
+             */
+            community: string;
+            /** Count */
+            count: number;
+        };
+        /** ComplaintTheme */
+        ComplaintTheme: {
+            /** Theme */
+            theme: string;
+            /**
+             * Label
+             * @description the theme's zh-CN name: 噪声扰民, 油烟 …
+             */
+            label: string;
+            /** Count */
+            count: number;
+            /**
+             * Last At
+             * @description when the latest of them was made, ISO 8601
+             */
+            last_at: string;
+        };
         /** DefinitionIn */
         DefinitionIn: {
             /**
@@ -1025,6 +1073,11 @@ export interface components {
             }[];
             /** Timeline */
             timeline: components["schemas"]["TimelineItem"][];
+            /**
+             * Complaints
+             * @description the residents' complaints about this entity (hotline orders linked to it, the records with a theme), counted by theme, most first; the complaints themselves are among the records
+             */
+            complaints?: components["schemas"]["ComplaintTheme"][];
         };
         /** EntityIn */
         EntityIn: {
@@ -1370,6 +1423,24 @@ export interface components {
             /** Source */
             source: string | null;
         };
+        /** KindCounts */
+        KindCounts: {
+            /**
+             * Hotline
+             * @description 12345 work orders (records with a theme)
+             */
+            hotline: number;
+            /**
+             * Visits
+             * @description needs ticked in the visit log
+             */
+            visits: number;
+            /**
+             * Departments
+             * @description the departments' problem records, by their category's theme
+             */
+            departments: number;
+        };
         /** LinkIn */
         LinkIn: {
             /** Entity Id */
@@ -1423,6 +1494,90 @@ export interface components {
             text: string;
             /** Created At */
             created_at: string;
+        };
+        /** PainPoint */
+        PainPoint: {
+            /** Rank */
+            rank: number;
+            /** Theme */
+            theme: string;
+            /**
+             * Label
+             * @description the theme's zh-CN name: 噪声扰民, 停车 …
+             */
+            label: string;
+            /** Count */
+            count: number;
+            /**
+             * Previous Count
+             * @description the same theme in the previous period of equal length
+             */
+            previous_count: number;
+            /**
+             * Change
+             * @description count − previous_count
+             */
+            change: number;
+            /**
+             * Change Ratio
+             * @description change / previous_count; null when previous_count is 0
+             */
+            change_ratio: number | null;
+            /**
+             * Trend
+             * @description up | down | flat | new (none in the previous period)
+             */
+            trend: string;
+            by_kind: components["schemas"]["KindCounts"];
+            /**
+             * Communities
+             * @description the communities most affected, most first (at most 3)
+             */
+            communities: components["schemas"]["CommunityCount"][];
+        };
+        /** PainPoints */
+        PainPoints: {
+            period: components["schemas"]["Period"];
+            previous: components["schemas"]["Period"];
+            /** Community */
+            community: string | null;
+            /**
+             * Total
+             * @description every complaint, need and problem counted in the period
+             */
+            total: number;
+            /** Previous Total */
+            previous_total: number;
+            /**
+             * Items
+             * @description the themes with a count in the period, most first
+             */
+            items: components["schemas"]["PainPoint"][];
+            /**
+             * Communities
+             * @description the communities most affected overall (at most 10)
+             */
+            communities: components["schemas"]["CommunityCount"][];
+            /**
+             * Unknown Community
+             * @description how many of the period's counts have no known community (未知)
+             */
+            unknown_community: number;
+        };
+        /** Period */
+        Period: {
+            /**
+             * Start
+             * Format: date
+             * @description first local day (Asia/Shanghai), inclusive
+             */
+            start: string;
+            /**
+             * End
+             * Format: date
+             * @description last local day, inclusive
+             */
+            end: string;
         };
         /** RecordList */
         RecordList: {
@@ -2917,6 +3072,44 @@ export interface operations {
                     "application/json": {
                         [key: string]: unknown;
                     };
+                };
+            };
+        };
+    };
+    get_pain_points_api_v1_painpoints_get: {
+        parameters: {
+            query?: {
+                /** @description first local day, YYYY-MM-DD (30 days before to) */
+                from?: string | null;
+                /** @description last local day, YYYY-MM-DD (today) */
+                to?: string | null;
+                /** @description 居委: only this community */
+                community?: string | null;
+                /** @description how many themes */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PainPoints"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

@@ -1,0 +1,1 @@
+"""The residents' pain points (十大民生): themes ranked over hotline orders, visits and department problems."""
