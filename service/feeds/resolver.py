@@ -20,6 +20,7 @@ from service.feeds.normalized import NormalizedRecord
 from service.matching.matcher import EntityIndex, EntityRef, MatchQuery, MatchResult, MatchThresholds
 from service.matching.uscc import valid_uscc_or_none
 from service.registry.models import Entity
+from service.residents.linking import ComplaintLinker
 
 REFRESH_OVERLAP = timedelta(minutes=5)
 REFRESH_EVERY_S = 1.0
@@ -35,6 +36,7 @@ def entity_ref(entity: Entity) -> EntityRef:
         address=entity.address,
         lat=entity.lat,
         lng=entity.lng,
+        community=entity.community,
     )
 
 
@@ -51,6 +53,7 @@ def match_query(record: NormalizedRecord) -> MatchQuery:
 class EntityResolver:
     def __init__(self, thresholds: MatchThresholds | None = None):
         self.index = EntityIndex()
+        self.complaints = ComplaintLinker(self.index)
         self.thresholds = thresholds or MatchThresholds()
         self._seen_until: datetime | None = None
         self._checked_at = 0.0
@@ -92,4 +95,6 @@ class EntityResolver:
         self.index.update(entity_ref(entity))
 
     def match(self, record: NormalizedRecord) -> MatchResult:
+        if record.theme is not None:  # a resident's complaint: free text, read by service/residents/linking.py
+            return self.complaints.match(record.address, record.description, record.theme)
         return self.index.match(match_query(record), self.thresholds)

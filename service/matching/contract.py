@@ -22,6 +22,7 @@ class EntityRef:
     address: str | None = None
     lat: float | None = None
     lng: float | None = None
+    community: str | None = None  # the 居委 it lies in; read by residents' complaint linking, not here
 
 
 @dataclass(frozen=True, slots=True)

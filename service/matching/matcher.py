@@ -154,6 +154,7 @@ class EntityIndex:
         # query text → entity id → what that text says about the entity; any change to the index
         # (another entity at an address, a chain growing) can change it, so every change clears it.
         self._by_text: dict[tuple[object, ...], _KnownText] = {}
+        self.version = 0  # counts every change, for readers that keep tables of their own (service/residents)
         for ref in refs:
             self.add(ref)
 
@@ -165,6 +166,10 @@ class EntityIndex:
     def __contains__(self, entity_id: object) -> bool:
         return entity_id in self._entries
 
+    def refs(self) -> list[EntityRef]:
+        """Every indexed entity."""
+        return [entry.ref for entry in self._entries.values()]
+
     def get(self, entity_id: str) -> EntityRef | None:
         entry = self._entries.get(entity_id)
         return entry.ref if entry is not None else None
@@ -174,6 +179,7 @@ class EntityIndex:
         if ref.id in self._entries:
             self.remove(ref.id)
         self._by_text.clear()
+        self.version += 1
         names = (ref.name, ref.legal_name, *ref.aliases)
         address = parse_address(ref.address)
         location = _valid_location(ref.lat, ref.lng)
@@ -197,6 +203,7 @@ class EntityIndex:
         if entry is None:
             return
         self._by_text.clear()
+        self.version += 1
         for bucket in self._buckets(entry):
             bucket.discard(entity_id)
         self._prune_empty_buckets(entry)

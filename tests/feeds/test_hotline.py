@@ -112,7 +112,12 @@ async def test_hotline_orders_are_classified_linked_and_keep_no_caller(
     }
     assert by_id["GD-001"]["revision"] == 2
     unlinked = (await client.get("/api/v1/records", params={"linked": "false"}, headers=principals.operator)).json()
-    assert "GD-002" in {r["source_record_id"] for r in unlinked["items"]}
+    waiting = {r["source_record_id"]: r for r in unlinked["items"]}
+    # No 烧烤店 on 临汾路: GD-002 waits in the operators' queue with the nearest barbecues ranked.
+    candidates = waiting["GD-002"]["candidates"]
+    assert candidates and all("烧烤" in c["name"] for c in candidates), candidates
+    assert [c["score"] for c in candidates] == sorted((c["score"] for c in candidates), reverse=True)
+    assert (by_id["GD-001"]["match_method"], by_id["GD-001"]["match_score"]) == ("text_name", 0.97)
 
     incident_id = results["GD-001"]["incident_id"]
     for path, headers in [
