@@ -15,17 +15,19 @@ from service.kit.personal import mask_phone_numbers, mask_phone_numbers_in
 
 
 def mask_personal_data(record: NormalizedRecord, *, id_field: str) -> NormalizedRecord:
-    """The record with every phone number in its texts masked (its id and credit code left alone)."""
-    return dataclasses.replace(
-        record,
-        payload=mask_phone_numbers_in(record.payload, keep=lambda key: key == id_field),
-        title=mask_phone_numbers(record.title),
-        description=mask_phone_numbers(record.description),
-        name=_mask_optional(record.name),
-        address=_mask_optional(record.address),
-        status_text=_mask_optional(record.status_text),
-        extra=mask_phone_numbers_in(record.extra),
-    )
+    """The record with every phone number in its texts masked (its id and credit code left alone);
+    the record itself when it holds none."""
+    masked = {
+        "payload": mask_phone_numbers_in(record.payload, keep=id_field.__eq__),
+        "title": mask_phone_numbers(record.title),
+        "description": mask_phone_numbers(record.description),
+        "name": _mask_optional(record.name),
+        "address": _mask_optional(record.address),
+        "status_text": _mask_optional(record.status_text),
+        "extra": mask_phone_numbers_in(record.extra),
+    }
+    changed = {name: value for name, value in masked.items() if value is not getattr(record, name)}
+    return dataclasses.replace(record, **changed) if changed else record
 
 
 def mask_field_errors(errors: list[FieldError]) -> list[FieldError]:

@@ -13,6 +13,7 @@ numbers. A landline must start with a real area code as its own group (or be wri
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable
@@ -29,7 +30,19 @@ _DIGIT_RUN = re.compile(rf"[0-9]+(?:[\W_]{{1,{_MAX_SEPARATOR}}}[0-9]+)*")
 _DIGIT_GROUP = re.compile(r"[0-9]+")
 # A superset of what _DIGIT_RUN and _numbers_in find, for the quick test: 11 digits, at most
 # _MAX_SEPARATOR characters between any two of them, none of them ':'.
-_CANDIDATE = re.compile(rf"\d(?:(?:[^\w:]|_){{0,{_MAX_SEPARATOR}}}\d){{{_MIN_DIGITS - 1}}}")
+# A match may start in the middle of a digit group only where one starts at the group's first digit
+# too, so it is tried there alone ((?<!\d\d) after the first digit keeps the scan for a digit fast);
+# no separator is a digit, so the separators are never given back (possessive).
+_CANDIDATE = re.compile(rf"\d(?<!\d\d)(?:(?:[^\w:]|_){{0,{_MAX_SEPARATOR}}}+\d){{{_MIN_DIGITS - 1}}}")
+# Quicker still, and only ever letting through more: an ASCII text with its separators deleted and
+# every other character but a digit made a space holds a run of 11 digits wherever _CANDIDATE
+# matches it; any other text holds 11 digits (after normalisation) wherever _CANDIDATE matches.
+_SEPARATOR = re.compile(r"[^\w:]|_")
+_ASCII_CLASSES = str.maketrans(
+    {chr(c): "0" if chr(c).isdigit() else None if _SEPARATOR.fullmatch(chr(c)) else " " for c in range(128)}
+)
+_DIGIT_RUN_OF_CANDIDATE = "0" * _MIN_DIGITS
+_ENOUGH_DIGITS = re.compile(rf"(?:\D*+\d){{{_MIN_DIGITS}}}")
 _MOBILE = re.compile(r"1[3-9][0-9]{9}")
 _AREA_CODE = re.compile(r"010|02[0-9]|0[3-9][0-9]{2}")
 _SUBSCRIBER = re.compile(r"[2-9][0-9]{6,7}")
@@ -55,11 +68,31 @@ def mask_phone(raw: str) -> str:
 
 def mask_phone_numbers(text: str) -> str:
     """``text`` with every mobile or landline number in it masked; the same text when it has none."""
-    # Cheap tests first (in C): most texts hold no 11 digits close enough together to be a number.
+    if not _may_hold_a_number(text):
+        return text
+    masked = _masked_numbers(text)
+    return text if masked == text else masked  # this very text (the cache may hold an equal one)
+
+
+def _may_hold_a_number(text: str) -> bool:
+    """The cheap tests (in C) that let most texts through untouched: a number needs 11 digits close
+    enough together. True for every text the full matcher would change (and for a few more)."""
     if len(text) < _MIN_DIGITS:
-        return text
-    if not _CANDIDATE.search(text if text.isascii() else unicodedata.normalize("NFKC", text)):
-        return text
+        return False
+    if text.isascii():
+        if _DIGIT_RUN_OF_CANDIDATE not in text.translate(_ASCII_CLASSES):
+            return False
+        normalised = text
+    else:
+        normalised = unicodedata.normalize("NFKC", text)
+        if _ENOUGH_DIGITS.match(normalised) is None:
+            return False
+    return _CANDIDATE.search(normalised) is not None
+
+
+@functools.lru_cache(maxsize=4096)  # the texts that pass the quick tests often recur (a grid code)
+def _masked_numbers(text: str) -> str:
+    """The full matcher: ``text`` with every number in it masked."""
     folded, origin = _fold(text)
     runs = [run for run in _DIGIT_RUN.finditer(folded) if not _glued_to_letters(folded, run)]
     spans = [span for run in runs for span in _numbers_in(run)]
@@ -76,20 +109,32 @@ def mask_phone_numbers(text: str) -> str:
     return "".join(pieces)
 
 
-def mask_phone_numbers_in(value: Any, *, keep: Callable[[str], bool] = lambda _key: False) -> Any:
-    """A JSON value with phone numbers masked in every text, and a whole number that is one.
+def mask_phone_numbers_in(value: Any, *, keep: Callable[[str], bool] | None = None) -> Any:
+    """A JSON value with phone numbers masked in every text, and a whole number that is one; the
+    value itself (not a copy) when nothing in it is masked.
 
     ``keep(key)`` names object keys whose values are left as they are (a record's own id).
     """
     if isinstance(value, str):
         return mask_phone_numbers(value)
-    if isinstance(value, int) and not isinstance(value, bool):
-        masked = mask_phone_numbers(str(value))
-        return value if masked == str(value) else masked
     if isinstance(value, dict):
-        return {key: inner if keep(key) else mask_phone_numbers_in(inner, keep=keep) for key, inner in value.items()}
+        masked_dict: dict[Any, Any] | None = None
+        for key, inner in value.items():
+            if keep is not None and keep(key):
+                continue
+            masked = mask_phone_numbers_in(inner, keep=keep)
+            if masked is not inner:
+                if masked_dict is None:
+                    masked_dict = dict(value)
+                masked_dict[key] = masked
+        return value if masked_dict is None else masked_dict
     if isinstance(value, list):
-        return [mask_phone_numbers_in(inner, keep=keep) for inner in value]
+        masked_list = [mask_phone_numbers_in(inner, keep=keep) for inner in value]
+        return value if all(new is old for new, old in zip(masked_list, value, strict=True)) else masked_list
+    if isinstance(value, int) and not isinstance(value, bool):
+        text = str(value)
+        masked = mask_phone_numbers(text)
+        return value if masked == text else masked
     return value
 
 
