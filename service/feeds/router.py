@@ -131,6 +131,7 @@ async def record_status(
         entity_id=record.entity_id,
         incident=IncidentStatusOut.model_validate(incident, from_attributes=True) if incident else None,
         department_status=_department_status(state, source, incident.status if incident else None),
+        department_reply=_department_reply(state, source, incident),
     )
 
 
@@ -140,6 +141,14 @@ def _department_status(state: AppState, source: str, status: str | None) -> str 
     if status is None or not isinstance(adapter, DefinitionAdapter) or adapter.definition.status is None:
         return None
     return adapter.definition.status.feedback.get(status)
+
+
+def _department_reply(state: AppState, source: str, incident: Incident | None) -> str | None:
+    """The reply the department's definition words for an incident that ended (status.reply), if it does."""
+    adapter = state.adapters.get(source)
+    if incident is None or not isinstance(adapter, DefinitionAdapter) or adapter.definition.status is None:
+        return None
+    return adapter.definition.status.reply_for(incident.status, incident.resolution_note, incident.id)
 
 
 async def record_filter(

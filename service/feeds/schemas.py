@@ -68,3 +68,8 @@ class RecordStatusOut(BaseModel):
         default=None,
         description="the incident's status in the department's own words (its feed definition's status.feedback)",
     )
+    department_reply: str | None = Field(
+        default=None,
+        description="once the incident is closed or rejected, the reply to the department in its definition's words "
+        "(status.reply; the 12345 hotline's 办结 reply, with the operator's resolution note)",
+    )

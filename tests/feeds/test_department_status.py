@@ -38,7 +38,7 @@ async def test_a_department_pulls_the_status_of_its_own_record(
     assert case["source_record_id"] not in response.text
     assert set(response.json()) == {
         "source", "source_record_id", "record_id", "revision", "received_at", "entity_id", "incident",
-        "department_status",
+        "department_status", "department_reply",
     }  # fmt: skip
 
     # Another department may not look, neither under its own source nor under the record's.

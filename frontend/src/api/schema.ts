@@ -1679,6 +1679,11 @@ export interface components {
              * @description the incident's status in the department's own words (its feed definition's status.feedback)
              */
             department_status?: string | null;
+            /**
+             * Department Reply
+             * @description once the incident is closed or rejected, the reply to the department in its definition's words (status.reply; the 12345 hotline's 办结 reply, with the operator's resolution note)
+             */
+            department_reply?: string | null;
         };
         /** RestoreIn */
         RestoreIn: {

@@ -8,6 +8,7 @@ format and a complete example).
 from __future__ import annotations
 
 import re
+import string
 from datetime import datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -294,6 +295,10 @@ class ProblemSpec(_Strict):
         return self
 
 
+REPLY_STATUSES = ("closed", "rejected")  # the two ends that carry the operator's note
+REPLY_FIELDS = ("note", "incident")
+
+
 class StatusSpec(_Strict):
     """The department's own status words: the field they arrive in, and the word for each incident status."""
 
@@ -301,6 +306,9 @@ class StatusSpec(_Strict):
     required: bool = False
     words: list[str] | None = None  # the closed list; others are refused
     feedback: dict[str, str] = Field(default_factory=dict)  # incident status → the department's word
+    # closed / rejected → the reply the department gets back when its incident ends that way (the 12345
+    # hotline's 办结 reply): {note} is the operator's resolution note, {incident} the incident's number.
+    reply: dict[str, Annotated[str, Field(min_length=1, max_length=500)]] = Field(default_factory=dict)
 
     @field_validator("feedback")
     @classmethod
@@ -309,6 +317,26 @@ class StatusSpec(_Strict):
         if unknown:
             raise ValueError(f"unknown incident status {unknown[0]!r}; the statuses are: {', '.join(STATUSES)}")
         return feedback
+
+    @field_validator("reply")
+    @classmethod
+    def _replies(cls, reply: dict[str, str]) -> dict[str, str]:
+        for status, text in reply.items():
+            if status not in REPLY_STATUSES:
+                raise ValueError(f"a reply is for an incident that ends: {' or '.join(REPLY_STATUSES)}, not {status!r}")
+            try:
+                names = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+            except ValueError as exc:
+                raise ValueError(f"reply for {status}: {exc}") from None
+            if names - set(REPLY_FIELDS):
+                unknown = sorted(names - set(REPLY_FIELDS))[0]
+                raise ValueError(f"reply for {status}: unknown field {{{unknown}}}; use {{note}} or {{incident}}")
+        return reply
+
+    def reply_for(self, status: str, note: str | None, incident_id: int) -> str | None:
+        """The reply for an incident that ended with ``status``, or None when the definition has none."""
+        text = self.reply.get(status)
+        return text.format(note=note or "", incident=incident_id) if text is not None else None
 
 
 class FeedDefinition(_Strict):
