@@ -95,6 +95,13 @@ class EntityResolver:
         self.index.update(entity_ref(entity))
 
     def match(self, record: NormalizedRecord) -> MatchResult:
+        """The record's entity, or none and the candidates. A resident's complaint left unlinked is
+        given the point its text names as its location when it has none."""
         if record.theme is not None:  # a resident's complaint: free text, read by service/residents/linking.py
-            return self.complaints.match(record.address, record.description, record.theme)
+            result, point = self.complaints.match_and_place(record.address, record.description, record.theme)
+            if result.entity_id is None and point is not None and record.lat is None and record.lng is None:
+                # Where the text puts it: unlinked complaints about one place merge under the rule
+                # for reports at no entity (same category, within the distance), and show on the map.
+                record.lat, record.lng = point
+            return result
         return self.index.match(match_query(record), self.thresholds)

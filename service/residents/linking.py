@@ -169,6 +169,13 @@ class ComplaintLinker:
 
     def match(self, address: str | None, description: str, theme: str | None) -> MatchResult:
         """The entity the complaint is about (or None), the rule's confidence, and the ranked candidates."""
+        return self.match_and_place(address, description, theme)[0]
+
+    def match_and_place(
+        self, address: str | None, description: str, theme: str | None
+    ) -> tuple[MatchResult, Point | None]:
+        """``match``, and the point the text puts the problem at (its first numbered place, crossing
+        or landmark; never the caller's home), or None when it names none."""
         self._sync()
         text = f"{address or ''}。{description}"
         place = read_place(text, roads=self._roads, estates=self._estates, names=self._names)
@@ -180,10 +187,12 @@ class ComplaintLinker:
         landmarks = [i for i in named if i not in targets]
         points = self._points(place, landmarks)
         if targets:
-            return self._named(targets, place, points)
-        if place.trades:
-            return self._kind(place, points)
-        return self._address_only(place, points, theme)
+            result = self._named(targets, place, points)
+        elif place.trades:
+            result = self._kind(place, points)
+        else:
+            result = self._address_only(place, points, theme)
+        return result, (points[0] if points else None)
 
     def _named(self, targets: list[str], place: TextPlace, points: list[Point]) -> MatchResult:
         cap = STALL if place.stall else 1.0

@@ -124,6 +124,29 @@ async def test_a_rejected_order_gets_the_reason(client: httpx.AsyncClient, princ
     assert status["department_reply"] == f"您反映的问题经核实不予立案（事件{incident_id}）。说明：{reason}"
 
 
+@pytest.mark.usefixtures("registry", "ledger_checked")
+async def test_unlinked_calls_about_one_place_merge_by_where_the_text_puts_them(
+    client: httpx.AsyncClient, principals: Principals
+) -> None:
+    hotline = await hotline_key(client, principals)
+    # No 烧烤店 on 临汾路 in the register: both wait unlinked, at the point the text names (375弄, 377号),
+    # and merge as reports at no entity do (same category, within 50 m, within the window).
+    first, second, elsewhere = await push(
+        client,
+        hotline,
+        "hotline",
+        order("GD-301", "市民来电称楼下烧烤店油烟直排，熏得窗户都不敢开", address="临汾路375弄小区门口那家烧烤店"),
+        order("GD-302", "那家烧烤店油烟很大，楼上全是味道", address="临汾路377号附近"),
+        order("GD-303", "烧烤店油烟直排，熏得窗户都不敢开", address="临汾路1201号附近"),
+    )
+    assert first["entity_id"] is second["entity_id"] is elsewhere["entity_id"] is None
+    assert first["incident_id"] == second["incident_id"] != elsewhere["incident_id"]
+    incident = await get(client, principals.operator, f"/incidents/{first['incident_id']}")
+    assert incident["report_count"] == 2 and incident["lat"] is not None
+    records = await get(client, principals.operator, "/records", source="hotline", linked="false")
+    assert {"GD-301", "GD-302", "GD-303"} <= {r["source_record_id"] for r in records["items"]}
+
+
 def test_a_definitions_reply_names_an_end_and_known_fields() -> None:
     spec = StatusSpec(field="办理状态", reply={"closed": "已办结：{note}（{incident}）"})
     assert spec.reply_for("closed", "已整改", 7) == "已办结：已整改（7）"
