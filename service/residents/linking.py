@@ -35,11 +35,12 @@ from service.matching.contract import Candidate, EntityRef, MatchResult
 from service.matching.geo import METRES_PER_DEGREE_LAT, metres_per_degree_lng
 from service.matching.matcher import EntityIndex
 from service.matching.names import keys_of_one_name
-from service.residents.places import TEXT_WORDS, TextPlace, read_place, trades_of_name
+from service.residents.places import TEXT_WORDS, TextPlace, misspellings, read_place, trades_of_name
 
 LINK_SCORE = 0.9
 NEAR_M = 100.0  # a shop of the kind named this close to the place: the one meant, if …
 GAP_M = 100.0  # … the next one of that kind is this much farther away
+BESIDE_M = 60.0  # 旁边, 隔壁, 边上 a landmark: this close to it
 RANKED_WITHIN_M = 400.0  # candidates of the kind named are ranked from this close
 NAME_NEAR_M = 250.0  # a named shop this close to the place the text gives is where the text says
 ROAD_NUMBER_REACH = 60  # a number this far beyond the road's known numbers is still placed at its end
@@ -53,6 +54,7 @@ NAMED_ELSEWHERE = 0.6  # named, but the text puts it elsewhere
 KIND_AT_ADDRESS = 0.96  # the kind named, at the exact 号 address
 KIND_ALONE_NEAR = 0.92  # the only one of the kind near the place
 GENERIC_ALONE_NEAR = 0.9  # the only eating place near the place, for 饭店 / 饭馆
+KIND_BESIDE = 0.92  # the only one of the kind beside the landmark named (any shop bearing its name)
 KIND_CROWDED = 0.55  # the nearest of the kind, but others close by
 KIND_ON_ROAD = 0.8  # the only one of the kind on the road named (a road is a kilometre or more)
 KIND_IN_ESTATE = 0.5  # of the kind, in the 居委 named
@@ -87,6 +89,7 @@ class ComplaintLinker:
         self._by_address: dict[tuple[str, int], list[str]] = {}
         self._estates: dict[str, set[str]] = {}
         self._crossings: dict[tuple[str, str], Point | None] = {}
+        self._misspelt: dict[str, str] = {}
 
     def _sync(self) -> None:
         if self._version == self.index.version:
@@ -119,6 +122,7 @@ class ComplaintLinker:
         self._shops, self._names, self._roads = shops, names, roads
         self._by_address, self._estates = by_address, estates
         self._crossings = {}
+        self._misspelt = misspellings(names)
         self._version = self.index.version
 
     # ---- places --------------------------------------------------------------------------
@@ -178,7 +182,7 @@ class ComplaintLinker:
         or landmark; never the caller's home), or None when it names none."""
         self._sync()
         text = f"{address or ''}。{description}"
-        place = read_place(text, roads=self._roads, estates=self._estates, names=self._names)
+        place = read_place(text, roads=self._roads, estates=self._estates, names=self._names, misspelt=self._misspelt)
         named: list[str] = list(dict.fromkeys(i for key in place.names for i in sorted(self._names[key])))
         beside = {i for key in place.landmarks for i in self._names[key]}
         # A named entity said as a place (小朱便利店旁边那家烧烤店), or of another kind than the one
@@ -189,7 +193,7 @@ class ComplaintLinker:
         if targets:
             result = self._named(targets, place, points)
         elif place.trades:
-            result = self._kind(place, points)
+            result = self._kind(place, points, landmarks)
         else:
             result = self._address_only(place, points, theme)
         return result, (points[0] if points else None)
@@ -226,9 +230,20 @@ class ComplaintLinker:
         shop = self._shops[entity_id]
         return any(not h.lane and not h.home and (h.road, h.number) == (shop.road, shop.number) for h in place.houses)
 
-    def _kind(self, place: TextPlace, points: list[Point]) -> MatchResult:
+    def _kind(self, place: TextPlace, points: list[Point], landmarks: list[str]) -> MatchResult:
         pool = [s for s in self._shops.values() if s.trades & place.trades]
         cap = STALL if place.stall else 1.0
+        beside = sorted(
+            {
+                shop.ref.id
+                for landmark in landmarks
+                if (at := self._shops[landmark].point) is not None
+                for shop in pool
+                if shop.point is not None and shop.ref.id != landmark and _distance(shop.point, at) <= BESIDE_M
+            }
+        )
+        if len(beside) == 1:  # 小朱便利店旁边那家烧烤店: the only one of the kind next to (a shop of) that name
+            return self._result(beside[0], METHOD_KIND, min(cap, KIND_BESIDE), beside)
         exact = [
             i
             for house in place.houses

@@ -73,6 +73,9 @@ for _word, _trades in GENERIC_WORDS.items():
     TEXT_WORDS[_word] = _trades
 _TRADE_PATTERN = re.compile("|".join(sorted(map(re.escape, TEXT_WORDS), key=len, reverse=True)))
 
+MISSPELT_MIN = 5  # names this long or longer are found with one wrong character …
+KEEP_FIRST = 2  # … after their first two
+
 _NUMBER = r"(?P<n>\d{1,5}|[零〇一二三四五六七八九十百两]{1,6})"
 _HOUSE = re.compile(
     rf"{_NUMBER}(?P<kind>号(?!楼)|弄(?:(?P<inner>\d{{1,4}}|[一二三四五六七八九十]{{1,3}})(?:号|支弄))?)"
@@ -161,7 +164,14 @@ def _number(text: str) -> int | None:
     return int(text) if text.isdigit() else chinese_number_to_int(text)
 
 
-def read_place(text: str, *, roads: Iterable[str], estates: Iterable[str], names: Mapping[str, object]) -> TextPlace:
+def read_place(
+    text: str,
+    *,
+    roads: Iterable[str],
+    estates: Iterable[str],
+    names: Mapping[str, object],
+    misspelt: Mapping[str, str] | None = None,
+) -> TextPlace:
     """What ``text`` (the order's address, then its content) says about place and shop.
 
     ``names`` maps each name key the register knows (cleaned, 3 characters or more) to anything;
@@ -202,7 +212,9 @@ def read_place(text: str, *, roads: Iterable[str], estates: Iterable[str], names
     place.estates = [
         estate for estate in estates if any(text[i + len(estate) :].startswith(_GATE) for i in _finds(text, estate))
     ]
-    spans = _find_names(text, names)
+    known = {i for start, end, _ in road_spans for i in range(start, end)}
+    known |= {i for estate in estates for at in _finds(text, estate) for i in range(at, at + len(estate))}
+    spans = _find_names(text, names, misspelt, known)
     place.names = list(dict.fromkeys(key for _, _, key in spans))
     place.landmarks = list(dict.fromkeys(key for _, end, key in spans if _LANDMARK.match(text, end)))
     unnamed = list(text)
@@ -220,7 +232,12 @@ def _finds(text: str, word: str) -> list[int]:
     return [m.start() for m in re.finditer(re.escape(word), text)]
 
 
-def _find_names(text: str, names: Mapping[str, object]) -> list[tuple[int, int, str]]:
+def _find_names(
+    text: str, names: Mapping[str, object], misspelt: Mapping[str, str] | None = None, known: set[int] | None = None
+) -> list[tuple[int, int, str]]:
+    """(start, end, key) of the register's names in the text, longest first; with ``misspelt``
+    (see ``misspellings``) also a name with one wrong character after its first two, away from the
+    ``known`` positions (roads and 小区 already found: 临汾小区 is not a misspelt 临汾小吃店)."""
     lower = text.lower()
     found: list[tuple[int, int, str]] = []
     longest = max((len(key) for key in names), default=0)
@@ -230,4 +247,36 @@ def _find_names(text: str, names: Mapping[str, object]) -> list[tuple[int, int, 
             if key in names:
                 found.append((start, end, key))
                 break
+    if misspelt:
+        covered = {i for start, end, _ in found for i in range(start, end)} | (known or set())
+        for start in range(len(lower)):
+            if start in covered:
+                continue
+            hit = _misspelt_at(lower, start, longest, misspelt)
+            if hit is not None and not covered.intersection(range(hit[0], hit[1])):
+                found.append(hit)
     return [f for f in found if not any(o != f and o[0] <= f[0] and f[1] <= o[1] for o in found)]
+
+
+def _misspelt_at(text: str, start: int, longest: int, misspelt: Mapping[str, str]) -> tuple[int, int, str] | None:
+    for end in range(min(len(text), start + longest), start + MISSPELT_MIN - 1, -1):
+        window = text[start:end]
+        for i in range(KEEP_FIRST, len(window)):
+            key = misspelt.get(f"{window[:i]}\x00{window[i + 1 :]}")
+            if key is not None:
+                return start, end, key
+    return None
+
+
+def misspellings(keys: Iterable[str]) -> dict[str, str]:
+    """Each key of four or more characters with one of its characters after the first two unknown
+    (老郭烧?店), mapped to the key — when only one key gives it. The first two (老郭, 小朱) are what
+    tells two shops of a trade apart: a different one there is another shop, not a typo."""
+    variants: dict[str, str | None] = {}
+    for key in keys:
+        if len(key) < MISSPELT_MIN:
+            continue
+        for i in range(KEEP_FIRST, len(key)):
+            variant = f"{key[:i]}\x00{key[i + 1 :]}"
+            variants[variant] = key if variants.get(variant, key) == key else None
+    return {variant: key for variant, key in variants.items() if key is not None}

@@ -7,7 +7,7 @@ import pytest
 
 from service.feeds.resolver import EntityResolver
 from service.residents.linking import LINK_SCORE, ComplaintLinker
-from service.residents.places import read_place
+from service.residents.places import misspellings, read_place
 from tests.support.hotline_orders import generate_orders, hotline_resolver, measure_linking
 
 # benchmarks/bench_complaint_linking.py measures 3,000 orders; these floors leave room for the sample.
@@ -86,6 +86,31 @@ def test_a_shop_named_beside_another_is_a_landmark(linker: ComplaintLinker) -> N
     # …and not when its own doorway is the problem.
     own = read_place("小朱便利店门口堆满纸箱", roads=[], estates=[], names={"小朱便利店": 1})
     assert own.names == ["小朱便利店"] and own.landmarks == []
+
+
+def test_a_kind_beside_a_landmark_links_when_only_one_is_next_to_it(linker: ComplaintLinker) -> None:
+    # 小赵理发店 is two shops; next to one of them (within 60 m) stands an 电动车行, next to the other none.
+    beside = linker.match("闻喜苑25号楼", "小赵理发店隔壁那家电瓶车店卖过期食品", "food")
+    assert (beside.entity_id, beside.method) == ("LF-000790", "text_kind")
+
+
+def test_a_misspelt_name_is_found_but_not_in_a_road_or_an_estate(linker: ComplaintLinker) -> None:
+    assert linker.match("", "老林烧考店天天烤到半夜", "noise").entity_id == "LF-000454"
+    # 老王烧烤店 is one character from 老林, 老郭 and 老朱烧烤店: the first two tell shops apart.
+    keys = ["老林烧烤店", "老郭烧烤店", "老朱烧烤店"]
+    names, misspelt = dict.fromkeys(keys, 1), misspellings(keys)
+    found = read_place("老林烧考店天天烤到半夜", roads=[], estates=[], names=names, misspelt=misspelt)
+    assert found.names == ["老林烧烤店"]
+    assert read_place("老王烧烤店天天烤到半夜", roads=[], estates=[], names=names, misspelt=misspelt).names == []
+    # 临汾小区 is an estate, not 临汾小吃(店) misspelt.
+    place = read_place(
+        "临汾小区17号楼烧烤店油烟大",
+        roads=["临汾路"],
+        estates=["临汾小区"],
+        names={"临汾小吃店": 1},
+        misspelt=misspellings(["临汾小吃店"]),
+    )
+    assert place.names == []
 
 
 def test_no_shop_named_links_only_a_unique_address_and_only_for_a_shops_problem(linker: ComplaintLinker) -> None:
