@@ -90,6 +90,8 @@ class ComplaintLinker:
         self._estates: dict[str, set[str]] = {}
         self._crossings: dict[tuple[str, str], Point | None] = {}
         self._misspelt: dict[str, str] = {}
+        self._derived: dict[EntityRef, tuple[_Shop, tuple[str, ...]]] = {}
+        self._by_trade: dict[str, list[str]] = {}
 
     def _sync(self) -> None:
         if self._version == self.index.version:
@@ -99,22 +101,26 @@ class ComplaintLinker:
         roads: dict[str, list[tuple[int, float, float]]] = {}
         by_address: dict[tuple[str, int], list[str]] = {}
         estates: dict[str, set[str]] = {}
+        by_trade: dict[str, list[str]] = {}
+        derived: dict[EntityRef, tuple[_Shop, tuple[str, ...]]] = {}
         for ref in self.index.refs():
-            parsed = parse_address(ref.address)
-            number = parsed.number if parsed.road and parsed.number and not parsed.lane else None
-            point = (ref.lat, ref.lng) if ref.lat is not None and ref.lng is not None else None
-            shop = _Shop(ref, parsed.road, number, trades_of_name(ref.name), point)
+            known = self._derived.get(ref)
+            if known is None:  # read once per version of an entity: a rebuild reuses the rest
+                known = _read_entity(ref)
+            derived[ref] = known
+            shop, keys = known
             shops[ref.id] = shop
+            for trade in shop.trades:
+                by_trade.setdefault(trade, []).append(ref.id)
+            number, point = shop.number, shop.point
             if shop.road is not None and number is not None:
                 by_address.setdefault((shop.road, number), []).append(ref.id)
                 if point is not None:
                     roads.setdefault(shop.road, []).append((number, *point))
             if ref.community:
                 estates.setdefault(ref.community, set()).add(ref.id)
-            for text in (ref.name, *ref.aliases):
-                for key in keys_of_one_name(text):
-                    if len(key) >= 3 and key not in TEXT_WORDS:
-                        names.setdefault(key, set()).add(ref.id)
+            for key in keys:
+                names.setdefault(key, set()).add(ref.id)
         for road_points in roads.values():
             road_points.sort()
         for key in [key for key in names if key in roads or key in estates]:
@@ -123,6 +129,7 @@ class ComplaintLinker:
         self._by_address, self._estates = by_address, estates
         self._crossings = {}
         self._misspelt = misspellings(names)
+        self._derived, self._by_trade = derived, by_trade
         self._version = self.index.version
 
     # ---- places --------------------------------------------------------------------------
@@ -231,7 +238,7 @@ class ComplaintLinker:
         return any(not h.lane and not h.home and (h.road, h.number) == (shop.road, shop.number) for h in place.houses)
 
     def _kind(self, place: TextPlace, points: list[Point], landmarks: list[str]) -> MatchResult:
-        pool = [s for s in self._shops.values() if s.trades & place.trades]
+        pool = [self._shops[i] for i in sorted({i for trade in place.trades for i in self._by_trade.get(trade, ())})]
         cap = STALL if place.stall else 1.0
         beside = sorted(
             {
@@ -297,6 +304,20 @@ class ComplaintLinker:
     def _ranked(ids: list[str], best: float) -> list[Candidate]:
         """Candidates in their order, each scored a little below the one before it."""
         return [Candidate(entity_id, round(best * 0.9**rank, 4)) for rank, entity_id in enumerate(ids)]
+
+
+def _read_entity(ref: EntityRef) -> tuple[_Shop, tuple[str, ...]]:
+    """What linking keeps of one entity: its road, 号, kinds and point, and its name keys."""
+    parsed = parse_address(ref.address)
+    number = parsed.number if parsed.road and parsed.number and not parsed.lane else None
+    point = (ref.lat, ref.lng) if ref.lat is not None and ref.lng is not None else None
+    keys = {
+        key
+        for text in (ref.name, *ref.aliases)
+        for key in keys_of_one_name(text)
+        if len(key) >= 3 and key not in TEXT_WORDS
+    }
+    return _Shop(ref, parsed.road, number, trades_of_name(ref.name), point), tuple(sorted(keys))
 
 
 def _distance(a: Point, b: Point) -> float:
