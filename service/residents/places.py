@@ -77,11 +77,10 @@ MISSPELT_MIN = 5  # names this long or longer are found with one wrong character
 KEEP_FIRST = 2  # … after their first two
 
 _NUMBER = r"(?P<n>\d{1,5}|[零〇一二三四五六七八九十百两]{1,6})"
-_HOUSE = re.compile(
-    rf"{_NUMBER}(?P<kind>号(?!楼)|弄(?:(?P<inner>\d{{1,4}}|[一二三四五六七八九十]{{1,3}})(?:号|支弄))?)"
-)
+_INNER = r"(?P<inner>\d{1,4}|[一二三四五六七八九十]{1,3})(?:号|支弄)"  # 380弄12号: a house inside the lane
+_HOUSE = re.compile(rf"{_NUMBER}(?P<kind>号(?!楼)|弄(?:{_INNER})?)")
 _HOME_AFTER = ("号楼", "幢", "栋", "室", "楼")
-_LANE_ALONE = re.compile(r"(?<![\d号])(?P<n>\d{1,5})弄")
+_LANE_ALONE = re.compile(rf"(?<![\d号])(?P<n>\d{{1,5}})弄(?:{_INNER})?")
 _CROSSING_AFTER = re.compile(r"^(?:与|和|、|/|交|跟)?")
 _CROSSING_WORDS = ("路口", "交叉口", "交叉路口", "十字路口", "丁字路口", "口")
 _APPROXIMATE = ("左右", "附近", "旁边", "对面", "隔壁", "边上", "那边", "一带", "门口")
@@ -206,7 +205,8 @@ def read_place(
                 continue
             before = [r for s, _, r in road_spans if s < lane.start()]
             road = before[-1] if before else road_spans[0][2]
-            at_lane = House(road, int(lane.group("n")), True, True)
+            home = lane.group("inner") is not None or text[lane.end() :].startswith(_HOME_AFTER)
+            at_lane = House(road, int(lane.group("n")), True, True, home)
             if at_lane not in place.houses:
                 place.houses.append(at_lane)
     place.estates = [

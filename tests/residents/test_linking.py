@@ -123,6 +123,8 @@ def test_stalls_home_addresses_and_ambiguous_typos_never_link(linker: ComplaintL
     assert linker.match("汾西路326号门口", "晚上有流动摊贩卖烧烤", "street_vending").entity_id is None
     # The caller's own lane house says nothing about where the shop is.
     assert read_place("临汾路380弄12号", roads=["临汾路"], estates=[], names={}).houses[0].home
+    assert read_place("临汾路那边375弄12号楼下", roads=["临汾路"], estates=[], names={}).houses[0].home
+    assert not read_place("临汾路那边375弄门口", roads=["临汾路"], estates=[], names={}).houses[0].home
     assert linker.match("闻喜路674弄12号", "烧烤店油烟大", "fumes").entity_id is None
     # 闻西路 is one character from 闻喜路 and from 汾西路: neither is assumed.
     assert linker.match("闻西路573号", "这里无照经营好几个月了", "licence").entity_id is None
