@@ -77,6 +77,9 @@ export const api = {
   /** Every department: name, short label and colour, from its definition or adapter. */
   sources: () => call(() => http.GET('/api/v1/sources')),
   mapEntities: () => call(() => http.GET('/api/v1/map/entities')),
+  /** The residents' pain points over the last `days` local days (the service's default: 30). */
+  painPoints: (query: { from?: string; to?: string; community?: string; limit?: number } = {}) =>
+    call(() => http.GET('/api/v1/painpoints', { params: { query: definedOnly(query) } })),
 
   incidents: (query: IncidentQuery) =>
     call(() =>

@@ -34,6 +34,10 @@ export type EntityDetail = Omit<Schemas['EntityFile'], 'records' | 'incidents'> 
   incidents: Incident[]
 }
 export type MapEntity = Schemas['MapPoint']
+/** GET /api/v1/painpoints: the residents' themes ranked, with the previous period's counts. */
+export type PainPoints = Schemas['PainPoints']
+export type PainPoint = Schemas['PainPoint']
+export type ComplaintTheme = Schemas['ComplaintTheme']
 export type TokenResponse = Schemas['TokenOut']
 export type Me = Schemas['MeOut']
 export type UserSummary = Schemas['UserOut']
