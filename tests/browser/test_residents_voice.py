@@ -1,8 +1,9 @@
 """Issue 15, done when: a day of generated 12345 work orders and visits pushed through the HTTP API
 of a real server; the orders classified and linked at the reported precision; duplicate complaints
 merged into one incident; the wall (Chromium) showing the pain-point panel with the figures the API
-gives (a screenshot in test-artifacts/screenshots/); and no caller's or household's phone in any
-answer of any role, export, /events, the WebSocket stream, the server's log or the page.
+gives (a screenshot in test-artifacts/screenshots/), and the entity file its residents' complaints;
+and no caller's or household's phone in any answer of any role, export, /events, the WebSocket
+stream, the server's log or the page.
 
 The orders come from tests/support/hotline_orders.py (labelled with the entity each is about), the
 visits from tests/support/visit_logs.py; both are deterministic for the seed.
@@ -26,8 +27,8 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from tests.browser.harness import NewPage
-from tests.browser.pages import BROWSER_TEST, open_wall
-from tests.browser.server import ServiceProcess
+from tests.browser.pages import BROWSER_TEST, log_in, open_wall
+from tests.browser.server import Login, ServiceProcess
 from tests.support.hotline_orders import LabelledOrder, generate_orders
 from tests.support.visit_logs import generate_visits
 
@@ -219,6 +220,18 @@ def test_a_day_of_orders_and_visits_on_the_wall_with_no_phone_anywhere(
     page.wait_for_timeout(1500)  # the charts' entry animation
     page.screenshot(path=screenshots / "wall-painpoints-1920x1080.png")
     answers.append(page.content())
+
+    # The entity file shows the residents' complaints about the entity (the one called about three times).
+    complained = right[0][1]["entity_id"]
+    operator = new_page()
+    log_in(operator, process.base_url, Login("operator", "operator-pass-2026"), "/console")
+    operator.goto(f"{process.base_url}/entities/{complained}")
+    operator.get_by_test_id("complaint-theme").first.wait_for()
+    file = get(f"/entities/{complained}", "operator")
+    assert sum(c["count"] for c in file["complaints"]) >= 3
+    assert operator.get_by_test_id("complaint").count() == sum(c["count"] for c in file["complaints"])
+    operator.screenshot(path=screenshots / "entity-complaints-1920x1080.png", full_page=True)
+    answers.append(operator.content())
 
     # Every role's answers, the exports, the ledger and the stream: no phone.
     some_entities = sorted({r["entity_id"] for r in records if r["entity_id"]})[:5]
