@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 
 from service.deps import IncidentReaderDep, SessionDep
 from service.errors import Unprocessable
+from service.formats.fields import EARLIEST_YEAR, LATEST_YEAR
 from service.kit.clock import SHANGHAI, utcnow
 from service.painpoints.schemas import PainPoints
 from service.painpoints.service import pain_points
@@ -34,6 +35,10 @@ async def get_pain_points(
 ) -> PainPoints:
     """The residents' themes ranked by hotline orders, visit needs and department problems in the period,
     each with the previous period of equal length and the communities most affected."""
+    for name, day in (("from", start), ("to", end)):
+        if day is not None and not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
+            reason = f"{day} is outside {EARLIEST_YEAR}–{LATEST_YEAR}"
+            raise Unprocessable(f"{name}: {reason}", [{"field": f"query.{name}", "reason": reason}])
     end = end or utcnow().astimezone(SHANGHAI).date()
     start = start or end - timedelta(days=DEFAULT_DAYS - 1)
     if start > end:

@@ -97,6 +97,9 @@ async def test_themes_are_ranked_with_their_trend_and_communities(
         ({"to": "yesterday"}, "to"),
         ({"from": "2025-01-01", "to": "2026-11-30"}, "to"),
         ({"limit": "0"}, "limit"),
+        ({"from": "0001-01-01", "to": "0001-01-05"}, "from"),
+        ({"from": "9999-12-25", "to": "9999-12-31"}, "from"),
+        ({"to": "9999-12-31"}, "to"),
         ({"community": ""}, "community"),
     ],
 )
