@@ -31,7 +31,8 @@ def as_record_id(value: object) -> str | None:
         # A float id has lost digits already (20-digit 接警单编号 as a JSON number).
         raise FieldProblem(f"expected the id as text, got a number with a fraction or exponent: {show(value)}")
     text = as_text(value, MAX_ID_LEN)
-    if text is not None and any(unicodedata.category(char)[0] == "C" for char in text):
+    # Every control (C*) character is unprintable: most ids are told apart by one call in C.
+    if text is not None and not text.isprintable() and any(unicodedata.category(char)[0] == "C" for char in text):
         raise FieldProblem(f"contains control characters: {show(text)}")
     return text
 
@@ -56,13 +57,13 @@ def storable_copy(item: Mapping[str, Any]) -> tuple[dict[str, Any], list[FieldEr
             errors.append(FieldError(str(key), "field names must be text"))
             continue
         try:
-            copy[key] = _storable(value)
+            copy[key] = storable_value(value)
         except FieldProblem as problem:
             errors.append(FieldError(key, problem.reason))
     return copy, errors
 
 
-def _storable(value: Any) -> Any:
+def storable_value(value: Any) -> Any:
     # No depth limit of its own: a pushed record came through the JSON guard, which bounds nesting
     # for every body (service/formats/json_body.py), and a file's rows are flat.
     if value is None or isinstance(value, bool | int):
@@ -84,9 +85,9 @@ def _storable(value: Any) -> Any:
     if isinstance(value, Mapping):
         if not all(isinstance(key, str) for key in value):
             raise FieldProblem("field names must be text")
-        return {key: _storable(inner) for key, inner in value.items()}
+        return {key: storable_value(inner) for key, inner in value.items()}
     if isinstance(value, list | tuple):
-        return [_storable(inner) for inner in value]
+        return [storable_value(inner) for inner in value]
     raise FieldProblem(f"cannot be stored: {describe_type(value)}")
 
 

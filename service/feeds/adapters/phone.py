@@ -25,6 +25,9 @@ def _raw_phone_text(value: object) -> str | None:
 
 
 _NON_DIGITS = re.compile(r"\D")
+# What every number a scrubber looks for contains (at least _SCRUB_MIN_DIGITS digits, at most one
+# separator between two): a text without it holds no number to scrub, told by one search in C.
+PHONE_LIKE = re.compile(rf"\d(?:[\s\-.]?\d){{{_SCRUB_MIN_DIGITS - 1}}}")
 
 
 class PhoneScrubber:
@@ -37,10 +40,12 @@ class PhoneScrubber:
                 digits = digits[len(prefix) :]
         self._digits = digits if len(digits) >= _SCRUB_MIN_DIGITS else None
         self._pattern: re.Pattern[str] | None = None
+        self.digits = self._digits  # the number's digits, None when too short to scrub (then every text stays)
+        self.active = self._digits is not None
 
     def __call__(self, text: str) -> str:
         # Cheap test first: most texts hold no digits at all, and compiling costs more than checking.
-        if self._digits is None or self._digits not in _NON_DIGITS.sub("", text):
+        if self._digits is None or not PHONE_LIKE.search(text) or self._digits not in _NON_DIGITS.sub("", text):
             return text
         if self._pattern is None:
             separators = r"[\s\-.]?"
