@@ -117,11 +117,12 @@ def _jsonl(path: Path) -> Iterator[dict[str, object]]:
 
 def records_via_adapters(samples: Path) -> tuple[list[LabelledQuery], int]:
     """Every sample record normalised by its department's adapter; also how many were rejected."""
-    from service.feeds.adapters import city, market, police
+    from service.feeds.definitions import shipped_adapter
     from service.feeds.normalized import NormalizedRecord
     from service.formats.fields import RecordRejected
     from service.formats.files import read_rows
 
+    police, city, market = (shipped_adapter(source) for source in ("police", "city", "market"))
     normalised: list[NormalizedRecord] = []
     rejected = 0
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from service.feeds.adapters import AdapterRegistry
-from service.feeds.definitions import DefinitionAdapter, shipped_definitions
 from service.feeds.definitions.store import DefinitionCatalog
 from service.feeds.pipeline import IngestPipeline
 from service.feeds.resolver import EntityResolver
@@ -15,9 +14,9 @@ from service.state import AppState
 
 
 def build_adapters(settings: Settings) -> AdapterRegistry:
-    """This deployment's adapters before the stored definitions are read: the built-in ones,
-    configured modules and the shipped feed definitions (a DefinitionCatalog adds the installed ones)."""
-    return AdapterRegistry(settings.extra_adapters, definitions=[DefinitionAdapter(d) for d in shipped_definitions()])
+    """This deployment's adapters before the stored definitions are read: the shipped feed definitions
+    and configured modules (a DefinitionCatalog adds the installed definitions)."""
+    return AdapterRegistry(settings.extra_adapters)
 
 
 async def start_feeds(state: AppState) -> None:

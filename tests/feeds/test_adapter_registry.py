@@ -1,4 +1,4 @@
-"""The adapter registry: built-in sources, extra ones from configuration, and bad configuration."""
+"""The adapter registry: the shipped definitions, extra adapters from configuration, and bad configuration."""
 
 from __future__ import annotations
 
@@ -10,15 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from service.feeds.adapters import (
-    Adapter,
-    AdapterConfigError,
-    AdapterRegistry,
-    UnknownSourceError,
-    city,
-    market,
-    police,
-)
+from service.errors import Conflict
+from service.feeds.adapters import Adapter, AdapterConfigError, AdapterRegistry, UnknownSourceError
+from service.feeds.definitions import DefinitionAdapter, shipped_adapter
+from service.feeds.definitions.store import check_definition_text
+
+SHIPPED = ("police", "market", "city", "fire", "health", "hotline")
+KNOWN = ("police", "market", "city", "visits", "fire", "health", "hotline")  # visits: a built-in Python module
+SHIPPED_FOLDER = Path(__file__).resolve().parents[2] / "service" / "feeds" / "definitions" / "shipped"
 
 HOTLINE = textwrap.dedent(
     """
@@ -29,7 +28,7 @@ HOTLINE = textwrap.dedent(
     from service.formats.fields import FieldReader, as_datetime
     from service.feeds.normalized import NormalizedRecord
 
-    SOURCE = "hotline"
+    SOURCE = "hotline_qj"
     ID_FIELD = "gdbh"
 
 
@@ -55,47 +54,52 @@ def module_dir(tmp_path: Path) -> Iterator[Path]:
         del sys.modules[name]
 
 
-def test_builtin_sources() -> None:
+def test_every_shipped_department_is_a_definition() -> None:
     registry = AdapterRegistry()
-    assert registry.known_sources() == ("police", "market", "city", "visits")
-    assert registry.get("police") is police
-    assert registry.get("market") is market
-    assert registry.get("city") is city
-    assert (police.ID_FIELD, market.ID_FIELD, city.ID_FIELD) == ("jjdbh", "记录编号", "taskId")
+    assert registry.known_sources() == KNOWN  # the three the service started with first, as always
+    for source in SHIPPED:
+        adapter = registry.get(source)
+        assert isinstance(adapter, DefinitionAdapter) and adapter is shipped_adapter(source)
+        assert not registry.has_python_adapter(source)
+    ids = tuple(registry.get(source).ID_FIELD for source in ("police", "market", "city"))
+    assert ids == ("jjdbh", "记录编号", "taskId")
 
 
-def test_builtin_modules_are_adapters() -> None:
-    adapters: list[Adapter] = [police, market, city]  # type-checked by mypy against the Protocol
-    assert [adapter.SOURCE for adapter in adapters] == ["police", "market", "city"]
+def test_definition_adapters_are_adapters() -> None:
+    adapters: list[Adapter] = [shipped_adapter(source) for source in SHIPPED]  # checked by mypy: the Protocol
+    assert [adapter.SOURCE for adapter in adapters] == list(SHIPPED)
 
 
 def test_unknown_source() -> None:
-    known = "police, market, city, visits"
-    with pytest.raises(UnknownSourceError, match=f"unknown source 'hotline'; known sources: {known}"):
-        AdapterRegistry().get("hotline")
+    known = "police, market, city, visits, fire, health, hotline"
+    with pytest.raises(UnknownSourceError, match=f"unknown source 'nope'; known sources: {known}"):
+        AdapterRegistry().get("nope")
 
 
 def test_an_extra_adapter_from_configuration(module_dir: Path) -> None:
     (module_dir / "cb_test_hotline.py").write_text(HOTLINE, encoding="utf-8")
-    registry = AdapterRegistry({"hotline": "cb_test_hotline"})
-    assert registry.known_sources() == ("police", "market", "city", "visits", "hotline")
-    adapter = registry.get("hotline")
+    registry = AdapterRegistry({"hotline_qj": "cb_test_hotline"})
+    assert registry.known_sources() == (*KNOWN, "hotline_qj")
+    assert registry.has_python_adapter("hotline_qj")
+    adapter = registry.get("hotline_qj")
     record = adapter.parse({"gdbh": "GD001", "ldsj": "2026-09-01 08:00:00", "dz": "闻喜路1号"})
-    assert record.source == "hotline" and record.occurred_at == datetime(2026, 9, 1, 0, 0, tzinfo=UTC)
+    assert record.source == "hotline_qj" and record.occurred_at == datetime(2026, 9, 1, 0, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
     ("config", "module_text", "message"),
     [
-        ({"hotline": "cb_test_missing"}, None, "cannot import 'cb_test_missing'"),
+        ({"hotline_qj": "cb_test_missing"}, None, "cannot import 'cb_test_missing'"),
         (
-            {"hotline": "cb_test_bad"},
+            {"hotline_qj": "cb_test_bad"},
             'SOURCE = "12345"\nID_FIELD = "gdbh"\ndef parse(item, *, now=None): ...',
             "declares SOURCE='12345'",
         ),
-        ({"hotline": "cb_test_bad"}, 'SOURCE = "hotline"\ndef parse(item, *, now=None): ...', "no ID_FIELD"),
-        ({"hotline": "cb_test_bad"}, 'SOURCE = "hotline"\nID_FIELD = "gdbh"\nparse = 1', "no parse"),
+        ({"hotline_qj": "cb_test_bad"}, 'SOURCE = "hotline_qj"\ndef parse(item, *, now=None): ...', "no ID_FIELD"),
+        ({"hotline_qj": "cb_test_bad"}, 'SOURCE = "hotline_qj"\nID_FIELD = "gdbh"\nparse = 1', "no parse"),
         ({"police": "cb_test_bad"}, None, "'police' is built in"),
+        ({"hotline": "cb_test_bad"}, None, "'hotline' is built in"),
+        ({"visits": "cb_test_bad"}, None, "'visits' is built in"),
         ({"Hot Line": "cb_test_bad"}, None, "use 1–32 lowercase letters"),
     ],
 )
@@ -106,3 +110,16 @@ def test_bad_configuration_fails_when_the_registry_is_built(
         (module_dir / "cb_test_bad.py").write_text(module_text, encoding="utf-8")
     with pytest.raises(AdapterConfigError, match=message):
         AdapterRegistry(config)
+
+
+def test_a_definition_cannot_replace_a_configured_python_adapter(module_dir: Path) -> None:
+    (module_dir / "cb_test_hotline.py").write_text(HOTLINE, encoding="utf-8")
+    registry = AdapterRegistry({"hotline_qj": "cb_test_hotline"})
+    text = (SHIPPED_FOLDER / "hotline.toml").read_text("utf-8").replace('source = "hotline"', 'source = "hotline_qj"')
+    with pytest.raises(Conflict, match="'hotline_qj' is read by a Python adapter"):
+        check_definition_text(text, registry)
+    police = check_definition_text((SHIPPED_FOLDER / "police.toml").read_text("utf-8"), registry)
+    assert police.source == "police"  # a shipped definition may be updated by an installed one
+    visits = text.replace('source = "hotline_qj"', 'source = "visits"')
+    with pytest.raises(Conflict, match="'visits' is read by a Python adapter"):
+        check_definition_text(visits, registry)

@@ -12,11 +12,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from service.feeds.adapters import city, market
+from service.feeds.definitions import shipped_adapter
 from service.feeds.normalized import NormalizedRecord
 from service.formats.fields import RecordRejected
 from service.formats.files import FileFormatError, read_rows
 from service.registry.csv_rows import RegistryRowRejected, parse_registry_row
+from tests.support.reference_adapters.market import COLUMNS as MARKET_COLUMNS
+
+city, market = shipped_adapter("city"), shipped_adapter("market")
 
 NOW = datetime(2026, 11, 28, tzinfo=UTC)
 
@@ -59,7 +62,7 @@ def test_city_answers_anything(fields: dict[str, Any], location: Any) -> None:
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.dictionaries(st.sampled_from(list(market.COLUMNS)), cell_values, max_size=10))
+@given(st.dictionaries(st.sampled_from(list(MARKET_COLUMNS)), cell_values, max_size=10))
 def test_market_answers_any_cells(fields: dict[str, Any]) -> None:
     base = {"记录编号": "JA1", "检查日期": "2026/09/01", "检查事项": "食品安全", "处理措施": "通过"}
     answers(market.parse, {**base, **fields})

@@ -10,10 +10,12 @@ from typing import Any
 
 import pytest
 
-from service.feeds.adapters import city
+from service.feeds.definitions import shipped_adapter
 from service.formats.fields import RecordRejected
 from service.matching.geo import gcj02_to_wgs84, haversine_m
 from service.vocabulary import CATEGORY_NAMES, SEVERITIES
+
+city = shipped_adapter("city")
 
 GCJ: dict[str, Any] = {"lng": 121.461116, "lat": 31.304674, "crs": "GCJ-02"}
 

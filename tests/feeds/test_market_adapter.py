@@ -8,10 +8,12 @@ from typing import Any
 
 import pytest
 
-from service.feeds.adapters import market
+from service.feeds.definitions import shipped_adapter
 from service.formats.fields import RecordRejected
 from service.formats.files import read_rows
 from service.vocabulary import CATEGORY_NAMES, SEVERITIES
+
+market = shipped_adapter("market")
 
 SEPT_1_MIDNIGHT_SHANGHAI = datetime(2026, 8, 31, 16, 0, tzinfo=UTC)
 

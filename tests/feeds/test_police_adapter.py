@@ -1,4 +1,5 @@
-"""公安 adapter: samples, messy values, every rejection naming its field, and the caller's phone."""
+"""公安, read by its definition (shipped/police.toml): samples, messy values, every rejection naming its
+field, and the caller's phone."""
 
 from __future__ import annotations
 
@@ -11,11 +12,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service.feeds.adapters import police
+from service.feeds.definitions import shipped_adapter
 from service.feeds.normalized import NormalizedRecord
 from service.formats.fields import RecordRejected
+from service.kit.personal import mask_phone
 from service.vocabulary import CATEGORY_NAMES, SEVERITIES
 
+police = shipped_adapter("police")
+LABELS = {code: entry.label for code, entry in police.definition.category.map.items()}
 PHONE = "13812345678"
 
 
@@ -61,7 +65,7 @@ def test_every_sample_call_parses(samples: Path, now: datetime) -> None:
         assert record.category in CATEGORY_NAMES and record.severity in SEVERITIES
         assert record.occurred_at.tzinfo is UTC
         assert "****" in record.payload["bjrdh"]
-        assert record.title.startswith(police.CATEGORY_BY_CODE[record.extra["category_code"]][0])
+        assert record.title.startswith(LABELS[record.extra["category_code"]])
         assert (record.lat is None) == (record.lng is None)
 
 
@@ -195,7 +199,7 @@ def test_the_input_is_not_changed(now: datetime) -> None:
     ],
 )
 def test_mask_phone(raw: str, masked: str) -> None:
-    assert police.mask_phone(raw) == masked
+    assert mask_phone(raw) == masked
 
 
 @pytest.mark.parametrize(
@@ -232,7 +236,7 @@ def test_an_empty_phone_stays_empty(now: datetime) -> None:
 
 @given(st.text(alphabet="0123456789 -+", min_size=7, max_size=20))
 def test_a_masked_phone_never_shows_more_than_seven_digits(raw: str) -> None:
-    masked = police.mask_phone(raw)
+    masked = mask_phone(raw)
     digits = "".join(ch for ch in raw if ch.isdigit())
     assert sum(ch.isdigit() for ch in masked) <= 7
     if len(digits) >= 7:

@@ -10,9 +10,12 @@ from typing import Any
 import openpyxl
 import pytest
 
-from service.feeds.adapters import market
+from service.feeds.definitions import shipped_adapter
 from service.formats.files import FileFormatError, RowReader, read_rows
 from service.registry.csv_rows import REQUIRED_COLUMNS as REGISTRY_COLUMNS
+from tests.support.reference_adapters.market import COLUMNS as MARKET_COLUMNS
+
+market = shipped_adapter("market")
 
 HEADER = "记录编号,主体名称,检查日期,检查事项,处理措施"
 ROWS = ["JA001,闻喜火锅店,2026/09/01,食品安全,通过", "JA002,鑫达洗衣店,2026/09/02,证照公示,限期整改"]
@@ -44,7 +47,7 @@ def xlsx_bytes(sheets: dict[str, list[list[Any]]]) -> bytes:
 def test_the_gbk_sample_export(samples: Path) -> None:
     rows = read_rows((samples / "market.csv").read_bytes(), "market.csv", "text/csv")
     assert rows.encoding == "gb18030" and rows.file_kind == "csv"
-    assert rows.columns == list(market.COLUMNS)
+    assert rows.columns == list(MARKET_COLUMNS)
     assert len(rows) >= 1000 and not rows.blank_lines and not rows.malformed_rows
     first_line, first = next(iter(rows))
     assert first_line == 2 and first["记录编号"].startswith("JA")
@@ -52,7 +55,7 @@ def test_the_gbk_sample_export(samples: Path) -> None:
 
 def test_the_xlsx_sample_export(samples: Path) -> None:
     rows = read_rows((samples / "market.xlsx").read_bytes(), "market.xlsx", None)
-    assert rows.sheet_name == "检查记录" and rows.columns == list(market.COLUMNS)
+    assert rows.sheet_name == "检查记录" and rows.columns == list(MARKET_COLUMNS)
     assert [line for line, _ in rows][:3] == [2, 3, 4]
 
 

@@ -1,9 +1,13 @@
-"""The department adapters: one module per source, found by its source key.
+"""The department adapters, found by their source key, and what they share (base, phone, severity).
 
-An adapter is a module (see ``Adapter``) with ``SOURCE``, ``ID_FIELD`` and ``parse``. The
-three departments are built in; more sources (the 12345 hotline…) are named in configuration
-as ``{"source": "importable.module.path"}`` (setting ``CB_EXTRA_ADAPTERS``) and loaded with
-importlib. See docs/adapters.md.
+Every department that ships with the service (police, market, city, fire, health, hotline) is a
+feed definition (service/feeds/definitions/shipped/*.toml) read by the generic DefinitionAdapter;
+definitions installed at run time add or update sources. An adapter may still be a Python module
+(see ``Adapter``: ``SOURCE``, ``ID_FIELD`` and ``parse``) named in configuration as
+``{"source": "importable.module.path"}`` (setting ``CB_EXTRA_ADAPTERS``) and loaded with
+importlib, for a source no definition can describe. One such module is built in: ``visits``, the
+人民情感日志 visit log, which is kept in its own table and is not a department's record stream.
+See docs/adapters.md.
 """
 
 from __future__ import annotations
@@ -17,10 +21,8 @@ from typing import Any, Protocol, cast
 
 from service.feeds.normalized import NormalizedRecord
 
+# Python adapters built in: sources no definition can describe.
 BUILTIN_ADAPTERS: dict[str, str] = {
-    "police": "service.feeds.adapters.police",
-    "market": "service.feeds.adapters.market",
-    "city": "service.feeds.adapters.city",
     # 人民情感日志: kept in its own table by service/visits; only its urgent needs become reports.
     "visits": "service.feeds.adapters.visits",
 }
@@ -60,21 +62,31 @@ class AdapterConfigError(ValueError):
 
 
 class AdapterRegistry:
-    """The adapters of this deployment: the built-in ones plus those named in configuration.
+    """The adapters of this deployment: the shipped definitions, the built-in modules and those named in configuration.
 
-    Every module is imported and checked when the registry is built, so a misconfigured
-    deployment fails at start-up, not at the first record.
+    ``definitions`` defaults to the shipped definitions' adapters. Every module is imported and
+    checked when the registry is built, so a misconfigured deployment fails at start-up, not at
+    the first record.
     """
 
-    def __init__(self, extra_adapters: Mapping[str, str] | None = None, definitions: Iterable[Adapter] = ()):
+    def __init__(self, extra_adapters: Mapping[str, str] | None = None, definitions: Iterable[Adapter] | None = None):
+        from service.feeds.definitions import FIRST, shipped_adapters  # the definitions import this package
+
+        if definitions is None:
+            definitions = shipped_adapters()
         self._adapters: dict[str, Adapter] = {}
         self._configured = set(extra_adapters or ())
+        # Listed as ever: police, market and city, the built-in modules, then the other definitions.
+        definitions = list(definitions)
+        for adapter in definitions:  # feed definitions (service/feeds/definitions), already checked
+            if adapter.SOURCE in FIRST:
+                self._adapters[adapter.SOURCE] = adapter
         for source, module_path in BUILTIN_ADAPTERS.items():
             self._adapters[source] = _load(source, module_path)
-        for adapter in definitions:  # feed definitions (service/feeds/definitions), already checked
-            if adapter.SOURCE in self._adapters:
+        for adapter in definitions:
+            if adapter.SOURCE in BUILTIN_ADAPTERS:
                 raise AdapterConfigError(f"the definition of {adapter.SOURCE!r} names a source that is built in")
-            self._adapters[adapter.SOURCE] = adapter
+            self._adapters.setdefault(adapter.SOURCE, adapter)
         for source, module_path in (extra_adapters or {}).items():
             if source in self._adapters:
                 raise AdapterConfigError(f"source {source!r} is built in; give the extra adapter another key")
@@ -86,7 +98,7 @@ class AdapterRegistry:
 
     def install(self, adapter: Adapter) -> None:
         """Add or replace a definition's adapter (a feed definition installed at run time)."""
-        if adapter.SOURCE in BUILTIN_ADAPTERS or adapter.SOURCE in self._configured:
+        if self.has_python_adapter(adapter.SOURCE):
             raise AdapterConfigError(f"source {adapter.SOURCE!r} has a Python adapter; a definition cannot replace it")
         self._adapters[adapter.SOURCE] = adapter
 

@@ -19,37 +19,35 @@ __all__ = [
     "DefinitionAdapter",
     "DefinitionError",
     "FeedDefinition",
-    "builtin_adapter",
     "load_definition",
     "parse_definition",
+    "shipped_adapter",
+    "shipped_adapters",
     "shipped_definitions",
 ]
 
 
 SHIPPED = "shipped"  # the folder of the definitions that ship with the service
+# The departments the service started with come first wherever sources are listed, as they always have.
+FIRST = ("police", "market", "city")
 
 
-def shipped_definitions(*, include_builtin: bool = False) -> list[FeedDefinition]:
-    """The definitions that ship in the package (shipped/*.toml), by file name.
-
-    Police, market and city are read by their Python adapters (BUILTIN_ADAPTERS) unless
-    ``include_builtin``; their definitions are checked against those adapters in the tests.
-    """
-    from service.feeds.adapters import BUILTIN_ADAPTERS
-
+def shipped_definitions() -> list[FeedDefinition]:
+    """The definitions that ship in the package (shipped/*.toml): police, market and city, then by file name."""
     folder = resources.files(__name__).joinpath(SHIPPED)
-    files = sorted((entry for entry in folder.iterdir() if entry.name.endswith(".toml")), key=lambda e: e.name)
-    files = [entry for entry in files if include_builtin or entry.name.removesuffix(".toml") not in BUILTIN_ADAPTERS]
-    return [
-        parse_definition(entry.read_text("utf-8"), f"service/feeds/definitions/{SHIPPED}/{entry.name}")
-        for entry in files
-    ]
+    names = sorted(entry.name.removesuffix(".toml") for entry in folder.iterdir() if entry.name.endswith(".toml"))
+    names = [name for name in FIRST if name in names] + [name for name in names if name not in FIRST]
+    return [shipped_adapter(name).definition for name in names]
 
 
 @cache
-def builtin_adapter(source: str) -> DefinitionAdapter:
-    """The adapter a shipped definition (shipped/<source>.toml) becomes."""
+def shipped_adapter(source: str) -> DefinitionAdapter:
+    """The adapter a shipped definition (shipped/<source>.toml) becomes, compiled once."""
     entry = resources.files(__name__).joinpath(SHIPPED, f"{source}.toml")
-    return DefinitionAdapter(
-        parse_definition(entry.read_text("utf-8"), f"service/feeds/definitions/{SHIPPED}/{source}.toml")
-    )
+    origin = f"service/feeds/definitions/{SHIPPED}/{source}.toml"
+    return DefinitionAdapter(parse_definition(entry.read_text("utf-8"), origin))
+
+
+def shipped_adapters() -> list[DefinitionAdapter]:
+    """Every shipped definition's adapter, in the order of shipped_definitions."""
+    return [shipped_adapter(definition.source) for definition in shipped_definitions()]

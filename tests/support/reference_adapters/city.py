@@ -1,4 +1,5 @@
-"""城管 案件推送 (数字城管): one JSON object per case (docs/adapters.md, "City management").
+"""Reference only (ingest reads shipped definitions):
+城管 案件推送 (数字城管): one JSON object per case (docs/adapters.md, "City management").
 
 Locations arrive in GCJ-02 (the default when ``crs`` is absent) and are converted to WGS-84,
 the register's datum. A resent ``taskId`` with a later ``stage`` is a new revision of the
@@ -38,7 +39,6 @@ from service.vocabulary import Category
 
 SOURCE = "city"
 ID_FIELD = "taskId"
-NAME, LABEL, COLOUR = "城管", "城管", "#34c38f"  # how screens show the department
 NAME, LABEL, COLOUR = "城管", "城管", "#34c38f"  # how screens show the department
 
 # 事项代码 (GB/T 47678.5-2026) → (categoryName, unified category)

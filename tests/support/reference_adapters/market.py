@@ -1,4 +1,5 @@
-"""市场监管 检查记录: one row of the daily export (CSV in GBK, XLSX) or one pushed JSON object
+"""Reference only (ingest reads shipped definitions):
+市场监管 检查记录: one row of the daily export (CSV in GBK, XLSX) or one pushed JSON object
 with the same Chinese field names (docs/adapters.md, "Market regulation").
 
 A row whose measure (处理措施) is 通过 is an inspection record for the entity's file, not a
@@ -33,7 +34,6 @@ from service.vocabulary import Category, Severity
 
 SOURCE = "market"
 ID_FIELD = "记录编号"
-NAME, LABEL, COLOUR = "市场监管", "市监", "#f5b041"  # how screens show the department
 NAME, LABEL, COLOUR = "市场监管", "市监", "#f5b041"  # how screens show the department
 
 COLUMNS: tuple[str, ...] = (

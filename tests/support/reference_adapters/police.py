@@ -1,4 +1,5 @@
-"""公安 警情推送: one JSON object per incident call (docs/adapters.md, "Police").
+"""Reference only (ingest reads shipped definitions):
+公安 警情推送: one JSON object per incident call (docs/adapters.md, "Police").
 
 The caller's phone (``bjrdh``) is personal data: the record keeps only a masked form, and the
 raw number is scrubbed from every other text of the record and from error messages too.
@@ -47,7 +48,6 @@ __all__ = [
 
 SOURCE = "police"
 ID_FIELD = "jjdbh"
-NAME, LABEL, COLOUR = "公安", "公安", "#3d7eff"  # how screens show the department
 NAME, LABEL, COLOUR = "公安", "公安", "#3d7eff"  # how screens show the department
 PHONE_FIELD = "bjrdh"
 
