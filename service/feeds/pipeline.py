@@ -78,7 +78,7 @@ class IngestPipeline:
             if start:
                 await asyncio.sleep(0)
             parsed.extend(
-                ParsedRecord(record, self.resolver.match(record), sha256_hex(canonical_json(record.payload)), actor)
+                ParsedRecord(record, self.resolver.match(record), _content_key(record), actor)
                 for record in records[start : start + SLICE]
             )
         job = _Job(parsed, asyncio.get_running_loop().create_future())
@@ -158,3 +158,9 @@ def _succeed(job: _Job, outcomes: list[Stored]) -> None:
 def _fail(job: _Job, exc: BaseException) -> None:
     if not job.done.done():
         job.done.set_exception(exc)
+
+
+def _content_key(record: NormalizedRecord) -> str:
+    """What tells a resend from the stored record: the revision its source numbers it with, else the
+    content hash (store_records: the same key is unchanged, an older revision too, else a new revision)."""
+    return record.revision if record.revision is not None else sha256_hex(canonical_json(record.payload))

@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.errors import NotFound, PayloadTooLarge, Unprocessable
+from service.errors import NotFound, PayloadTooLarge, Unprocessable, UnsupportedMediaType
+from service.feeds.definitions.format import ENCODING_OF_FILE
 from service.feeds.parse import Accepted, ItemResult, parse_in_slices
 from service.feeds.schemas import IngestReport, IngestSummary, ItemResultOut
 from service.feeds.store import Stored
@@ -49,6 +50,13 @@ async def ingest_push(state: AppState, source: str, actor: str, payload: Any) ->
         raise PayloadTooLarge(f"at most {limit} records per request; this one has {len(items)}")
     if not items:
         raise Unprocessable("the array is empty", [{"field": "body", "reason": "no records"}])
+    kinds = _kinds(state, source)
+    if "json" not in kinds:
+        reason = f"source {source!r} takes {_kinds_shown(kinds)}, not records pushed as JSON"
+        raise UnsupportedMediaType(
+            f"{reason}: upload its export to /api/v1/feeds/{source}/files (its definition's transport.kinds)",
+            [{"field": "transport.kinds", "reason": reason, "allowed": list(kinds)}],
+        )
     results, accepted = await parse_in_slices(state.adapters, source, list(enumerate(items)))
     results += _stored(accepted, await state.ingest.submit(actor, [a.record for a in accepted]))
     results.sort(key=lambda r: r.position)
@@ -61,6 +69,13 @@ async def ingest_file(
 ) -> IngestReport:
     """A department's export file (CSV in GBK or UTF-8, or XLSX), every row accounted for."""
     adapter = state.adapters.get(source)
+    kinds = _kinds(state, source)
+    if not {"csv", "xlsx"} & set(kinds):
+        reason = f"source {source!r} takes {_kinds_shown(kinds)}, not files"
+        raise UnsupportedMediaType(
+            f"{reason}: push its records to /api/v1/feeds/{source}/records (its definition's transport.kinds)",
+            [{"field": "file", "reason": reason, "allowed": list(kinds)}],
+        )
     try:
         rows = read_rows(
             data,
@@ -74,6 +89,7 @@ async def ingest_file(
         if exc.line_number:
             details[0]["line"] = str(exc.line_number)
         raise Unprocessable(f"the file cannot be read: {exc}", details) from None
+    _check_transport(source, kinds, getattr(adapter, "TRANSPORT_ENCODINGS", None), rows.file_kind, rows.encoding)
     results, accepted = await parse_in_slices(state.adapters, source, list(rows))
     for problem in rows.malformed_rows:
         results.append(ItemResult(problem.line_number, None, errors=[{"field": "(row)", "reason": problem.reason}]))
@@ -84,6 +100,39 @@ async def ingest_file(
     _count(state, source, results)
     notes = [f"{len(rows.blank_lines)} blank line(s) skipped: {rows.blank_lines[:20]}"] if rows.blank_lines else []
     return report(results, by_line=True, notes=notes)
+
+
+ALL_KINDS = ("json", "csv", "xlsx")
+
+
+def _kinds(state: AppState, source: str) -> tuple[str, ...]:
+    """How the source's records may arrive (a definition's transport.kinds; a Python adapter: every way)."""
+    return tuple(getattr(state.adapters.get(source), "TRANSPORT_KINDS", ALL_KINDS))
+
+
+def _kinds_shown(kinds: Sequence[str]) -> str:
+    files = [kind.upper() for kind in kinds if kind != "json"]
+    shown = [f"{' or '.join(files)} files"] if files else []
+    return " and ".join(shown + (["records pushed as JSON"] if "json" in kinds else []))
+
+
+def _check_transport(
+    source: str, kinds: Sequence[str], encodings: Sequence[str] | None, file_kind: str, encoding: str | None
+) -> None:
+    """A file of a kind, or a CSV in an encoding, the source's definition does not list is refused whole."""
+    if file_kind not in kinds:
+        reason = f"this is an {file_kind.upper()} file; source {source!r} takes {_kinds_shown(kinds)}"
+        raise UnsupportedMediaType(
+            f"{reason} (its definition's transport.kinds)",
+            [{"field": "file", "reason": reason, "allowed": list(kinds)}],
+        )
+    named = ENCODING_OF_FILE.get(encoding or "", encoding)
+    if file_kind == "csv" and encodings is not None and named not in encodings:
+        reason = (
+            f"the CSV is in {'GBK/GB18030' if named == 'gbk' else (named or '?').upper()}; source {source!r} "
+            f"takes CSV in {' or '.join(e.upper() for e in encodings)} only (its definition's transport.encodings)"
+        )
+        raise Unprocessable(reason, [{"field": "file", "reason": reason, "allowed": list(encodings)}])
 
 
 def _stored(accepted: Sequence[Accepted], outcomes: Sequence[Stored]) -> list[ItemResult]:

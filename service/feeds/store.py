@@ -32,7 +32,7 @@ from service.db.database import UnitOfWork
 from service.db.ids import reserve_ids
 from service.db.lists import in_pairs, in_values
 from service.db.locks import lock_names
-from service.feeds.normalized import NormalizedRecord
+from service.feeds.normalized import REVISION_KEY_PREFIX, NormalizedRecord
 from service.incidents.placement import PlacedEntity, PlacementPass, PlacementRules, Report, placement_lock
 from service.kit.clock import utcnow
 from service.ledger.service import number_at_commit
@@ -142,7 +142,7 @@ async def store_records(uow: UnitOfWork, items: Sequence[ParsedRecord], rules: P
             record = records[item.key] = new_records[item.key]
             statuses.append("created")
             to_place[record.id] = (record, item.actor)
-        elif record.content_hash == item.content_hash:
+        elif record.content_hash == item.content_hash or _older_revision(item.content_hash, record.content_hash):
             statuses.append("unchanged")
         else:
             revisions.append(
@@ -285,3 +285,8 @@ def _apply(record: SourceRecord | NewRecord, item: ParsedRecord, now: datetime) 
         record.match_score = round(match.score, 4) if match.entity_id else None
     record.candidates = [{"entity_id": c.entity_id, "score": round(c.score, 4)} for c in match.candidates]
     record.updated_at = now
+
+
+def _older_revision(sent: str, stored: str) -> bool:
+    """A source that numbers its revisions resent one older than the stored (keys: revision_key)."""
+    return sent.startswith(REVISION_KEY_PREFIX) and stored.startswith(REVISION_KEY_PREFIX) and sent < stored

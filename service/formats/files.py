@@ -213,7 +213,7 @@ def _detect_kind(data: bytes, filename: str, content_type: str | None) -> str:
 
 
 def _read_csv(data: bytes, required_columns: Collection[str]) -> RowReader:
-    text, encoding = decode_csv_bytes(data)
+    text, encoding, bad_lines = _decode_csv_rows(data)
     delimiter = _sniff_delimiter(text)
     try:
         records = _csv_records(text, delimiter, strict=True)
@@ -234,7 +234,58 @@ def _read_csv(data: bytes, required_columns: Collection[str]) -> RowReader:
             ) from lenient
     result = _rows_from_table(records, required_columns, file_kind="csv")
     result.encoding = encoding
+    if bad_lines:  # each undecodable line is a row refused with its reason; the others are read
+        result.blank_lines = [line for line in result.blank_lines if line not in bad_lines]
+        result.rows = [(line, row) for line, row in result.rows if line not in bad_lines]
+        problems = [RowProblem(line, reason) for line, reason in bad_lines.items() if line > result.header_line]
+        result.malformed_rows = sorted([*result.malformed_rows, *problems], key=lambda problem: problem.line_number)
     return result
+
+
+def _decode_csv_rows(data: bytes) -> tuple[str, str, dict[int, str]]:
+    """decode_csv_bytes, except that a file with a few lines in neither encoding is read without them:
+    (the text with those lines left empty, the encoding, line number → why it was not read).
+
+    The encoding is the one that read further before failing (UTF-8 when a long valid stretch came
+    first). A file whose first line (the header's, usually), or at least half of whose lines, are in
+    neither is refused whole as before: it is in another encoding altogether.
+    """
+    try:
+        text, encoding = decode_csv_bytes(data)
+        return text, encoding, {}
+    except FileFormatError as whole:
+        if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            raise
+        failure = whole
+    body = data[len(codecs.BOM_UTF8) :] if data.startswith(codecs.BOM_UTF8) else data
+    utf8_start = len(body)
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as utf8_error:
+        utf8_start = utf8_error.start
+    try:
+        body.decode("gb18030")
+        gb_start = len(body)
+    except UnicodeDecodeError as gb_error:
+        gb_start = gb_error.start
+    utf8 = data.startswith(codecs.BOM_UTF8) or _looks_like_utf8(body[:utf8_start]) or utf8_start >= gb_start
+    codec, label = ("utf-8", "UTF-8") if utf8 else ("gb18030", "GBK/GB18030")
+    lines: list[str] = []
+    bad: dict[int, str] = {}
+    for number, raw in enumerate(body.split(b"\n"), 1):
+        try:
+            lines.append(raw.decode(codec))
+        except UnicodeDecodeError as exc:
+            shown = raw[exc.start : min(exc.end, exc.start + 4)].hex(" ")
+            bad[number] = (
+                f"line {number} is neither UTF-8 nor GBK/GB18030 text (bytes {shown} are not valid {label}); "
+                "the other lines were read — save the file as CSV UTF-8 or GBK and send this row again"
+            )
+            lines.append("")
+    if 1 in bad or len(bad) * 2 >= sum(1 for line in lines if line.strip()) + len(bad):
+        raise failure
+    encoding = "utf-8-sig" if data.startswith(codecs.BOM_UTF8) else codec
+    return "\n".join(lines), encoding, bad
 
 
 class _CsvError(Exception):

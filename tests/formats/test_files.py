@@ -95,26 +95,34 @@ def test_gb18030_characters_beyond_gbk() -> None:
     assert next(iter(rows))[1]["主体名称"] == "𠮷野家"
 
 
-def test_a_utf8_file_with_a_bad_byte_names_the_line() -> None:
+def test_a_utf8_file_with_a_bad_byte_refuses_that_row_only() -> None:
     data = csv_text(HEADER, *ROWS, "JA003,闻喜火锅店,2026/09/03,食品安全,通过").encode("utf-8")
-    data = data.replace(b"2026/09/03", b"2026/09/\xff3")
-    with pytest.raises(FileFormatError, match=r"line 4: the file is neither UTF-8 nor GBK/GB18030") as caught:
-        read_rows(data, "export.csv", None)
-    assert caught.value.line_number == 4
+    rows = read_rows(data.replace(b"2026/09/03", b"2026/09/\xff3"), "export.csv", None)
+    assert [line for line, _ in rows] == [2, 3] and rows.encoding == "utf-8" and rows.blank_lines == []
+    [problem] = rows.malformed_rows
+    assert problem.line_number == 4
+    assert problem.reason.startswith("line 4 is neither UTF-8 nor GBK/GB18030 text (bytes ff are not valid UTF-8)")
 
 
-def test_a_gbk_file_with_a_bad_byte_names_the_line() -> None:
+def test_a_gbk_file_with_a_bad_byte_refuses_that_row_only() -> None:
     data = csv_text(HEADER, *ROWS, "JA003,闻喜火锅店,2026/09/03,食品安全,通过").encode("gbk")
-    data = data.replace(b"JA003", b"JA\x80\xff3")
-    with pytest.raises(FileFormatError, match="line 4") as caught:
+    rows = read_rows(data.replace(b"JA001", b"JA\x80\xff1"), "export.csv", None)
+    assert [row["记录编号"] for _, row in rows] == ["JA002", "JA003"] and rows.encoding == "gb18030"
+    assert [(p.line_number, "not valid GBK/GB18030" in p.reason) for p in rows.malformed_rows] == [(2, True)]
+
+
+def test_a_file_mostly_in_another_encoding_is_refused_naming_the_line() -> None:
+    data = csv_text(HEADER, *ROWS).encode("utf-8").replace("记录编号".encode(), b"\x80\xff")
+    with pytest.raises(FileFormatError, match=r"line 1: the file is neither UTF-8 nor GBK/GB18030") as caught:
         read_rows(data, "export.csv", None)
-    assert caught.value.line_number == 4
+    assert caught.value.line_number == 1
 
 
-def test_a_bom_file_with_a_bad_byte_names_the_line() -> None:
+def test_a_bom_file_with_a_bad_byte_refuses_that_row_only() -> None:
     data = b"\xef\xbb\xbf" + csv_text(HEADER, *ROWS).encode("utf-8").replace(b"JA002", b"JA\xc3\x28")
-    with pytest.raises(FileFormatError, match="line 3"):
-        read_rows(data, "export.csv", None)
+    rows = read_rows(data, "export.csv", None)
+    assert [line for line, _ in rows] == [2] and rows.encoding == "utf-8-sig"
+    assert [problem.line_number for problem in rows.malformed_rows] == [3]
 
 
 def test_binary_junk_is_refused() -> None:

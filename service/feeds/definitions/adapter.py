@@ -38,7 +38,7 @@ from service.feeds.definitions.format import (
     TimeSpec,
 )
 from service.feeds.definitions.hooks import HOOKS
-from service.feeds.normalized import NormalizedRecord
+from service.feeds.normalized import NormalizedRecord, revision_key
 from service.formats.fields import (
     EARLIEST_YEAR,
     LATEST_YEAR,
@@ -60,6 +60,7 @@ from service.kit.personal import MASK, mask_phone
 from service.matching.geo import bd09_to_wgs84, gcj02_to_wgs84
 from service.vocabulary import CATEGORY_NAMES, Category, Severity
 
+MAX_REVISION_LEN = 60  # a revision is kept as a key of at most 64 characters (service/feeds/normalized.py)
 _SHOWN_CHOICES = 20  # an error lists at most this many of the words a field may hold
 
 
@@ -77,6 +78,9 @@ class DefinitionAdapter:
         self.ID_FIELD = definition.record.id
         self.REQUIRED_COLUMNS = definition.required_columns()
         self.PREFERRED_SHEETS = (definition.transport.sheet,) if definition.transport.sheet else ()
+        self.TRANSPORT_KINDS: tuple[str, ...] = tuple(definition.transport.kinds)  # how records may arrive
+        encodings = definition.transport.encodings
+        self.TRANSPORT_ENCODINGS: tuple[str, ...] | None = tuple(encodings) if encodings is not None else None  # of CSV
         d, f = definition, definition.fields
         category = d.category
         self._codes = {self._code_key(code): (code, entry) for code, entry in category.map.items()}
@@ -130,7 +134,10 @@ class DefinitionAdapter:
         ]
         self._read_dates = [(key, _reader(field, as_date)) for key, field in f.dates.items()]
         self._get_raises = _getter(raises.field) if raises else None
-        self._read_revision = _text_reader(d.record.revision.field, None) if d.record.revision.field else None
+        revision_field = d.record.revision.field if d.record.revision.rule == "field" else None
+        self._read_revision = (
+            _required(_text_reader(revision_field, MAX_REVISION_LEN), revision_field) if revision_field else None
+        )
         self._read_category_text = [_text_reader(field, None) for field in category.keywords_over]
         self._read_code = (
             (
@@ -211,8 +218,9 @@ class DefinitionAdapter:
             extra["deadline"] = deadline.isoformat() if deadline else None
         if self._read_legal_name:
             extra["legal_name"] = legal_name
+        revision = None
         if self._read_revision:
-            extra["revision"] = self._read_revision(masked, errors)
+            revision = extra["revision"] = self._read_revision(masked, errors)
 
         if errors:
             errors[:] = list(dict.fromkeys(errors))  # a field several rules read is named once
@@ -249,6 +257,7 @@ class DefinitionAdapter:
             lat=place[1] if place else None,
             severity=severity,
             status_text=status_text or None,
+            revision=revision_key(revision) if revision is not None else None,
             extra=extra,
         )
 
@@ -528,6 +537,19 @@ def _reader(field: str, convert: Callable[[Any], Any], *, required: bool = False
         return result
 
     return read
+
+
+def _required(read: _Read, field: str) -> _Read:
+    """The reader, with an empty value an error (a source that numbers its revisions numbers each)."""
+
+    def read_required(record: Mapping[str, Any], errors: list[FieldError]) -> Any:
+        errors_before = len(errors)
+        value = read(record, errors)
+        if value is None and len(errors) == errors_before:
+            errors.append(FieldError(field, "required, but missing or empty (it tells this record's revisions apart)"))
+        return value
+
+    return read_required
 
 
 def _text_reader(field: str, max_len: int | None) -> _Read:

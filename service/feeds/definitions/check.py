@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from service.feeds.definitions.adapter import DefinitionAdapter
-from service.feeds.definitions.format import FeedDefinition
+from service.feeds.definitions.format import ENCODING_OF_FILE, FeedDefinition
 from service.feeds.normalized import NormalizedRecord
 from service.feeds.personal import mask_field_errors, mask_personal_data
 from service.formats.fields import FieldError, RecordRejected
@@ -58,20 +58,34 @@ def read_sample(
     Raises FileFormatError when the sample cannot be read at all.
     """
     stripped = data.lstrip(b"\xef\xbb\xbf \t\r\n")
+    kinds = definition.transport.kinds
     if filename.lower().endswith((".json", ".jsonl", ".ndjson")) or stripped[:1] in (b"[", b"{"):
-        return _json_items(stripped), [], filename.lower().endswith((".jsonl", ".ndjson"))
+        refused = [] if "json" in kinds else [_refused("records pushed as JSON", kinds)]
+        return _json_items(stripped), refused, filename.lower().endswith((".jsonl", ".ndjson"))
     adapter_columns = definition.required_columns()
     rows = read_rows(
         data, filename, None, required_columns=adapter_columns,
         preferred_sheets=(definition.transport.sheet,) if definition.transport.sheet else ("检查记录",),
     )  # fmt: skip
     notes = [f"header on line {rows.header_line}; columns: {', '.join(rows.columns)}"]
+    if rows.file_kind not in kinds:
+        notes.append(_refused(f"{rows.file_kind.upper()} files", kinds))
     if rows.encoding:
         notes.append(f"encoding: {rows.encoding}")
+        encodings = definition.transport.encodings
+        if rows.file_kind == "csv" and encodings is not None and ENCODING_OF_FILE.get(rows.encoding) not in encodings:
+            notes.append(
+                f"transport.encodings: the service would refuse this file (a CSV in {rows.encoding}; "
+                f"the definition lists {', '.join(encodings)})"
+            )
     if rows.blank_lines:
         notes.append(f"{len(rows.blank_lines)} blank line(s) skipped: {rows.blank_lines[:20]}")
     notes += [f"line {problem.line_number}: {problem.reason}" for problem in rows.malformed_rows]
     return list(rows), notes, True
+
+
+def _refused(what: str, kinds: Sequence[str]) -> str:
+    return f"transport.kinds: the service would refuse {what} for this source (the definition lists {', '.join(kinds)})"
 
 
 def _json_items(data: bytes) -> list[tuple[int, Any]]:

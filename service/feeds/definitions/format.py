@@ -25,7 +25,7 @@ _CATEGORY_LIST = ", ".join(CATEGORY_NAMES)
 Datum = Literal["WGS-84", "GCJ-02", "BD-09"]
 Transport = Literal["json", "csv", "xlsx"]
 Encoding = Literal["utf-8", "gbk"]
-_ENCODINGS: tuple[Encoding, ...] = ("utf-8", "gbk")
+ENCODING_OF_FILE: dict[str, Encoding] = {"utf-8": "utf-8", "utf-8-sig": "utf-8", "gb18030": "gbk"}  # RowReader's
 # How a personal field is kept: "phone" keeps the first 3 and last 4 digits (the one phone mask) and
 # scrubs the number from every other text; "whole" replaces the value by ****; "drop" removes it.
 PersonalMode = Literal["phone", "whole", "drop"]
@@ -49,11 +49,18 @@ class TransportSpec(_Strict):
     """How records arrive: pushed JSON objects, export files, or both."""
 
     kinds: list[Transport] = Field(min_length=1)
-    encodings: list[Encoding] = Field(default_factory=lambda: list(_ENCODINGS))
+    # The encodings a CSV may come in; absent: any the file reader reads (UTF-8, GBK/GB18030, UTF-16).
+    encodings: list[Encoding] | None = Field(default=None, min_length=1)
     sheet: str | None = None  # the XLSX sheet to read; the first one when absent or missing
     # The columns a row may carry. When given, a row with a value in any other column is refused
     # naming it (a shifted or foreign export); when absent, other columns are kept but not read.
     columns: list[FieldName] | None = None
+
+    @model_validator(mode="after")
+    def _encodings_for_csv(self) -> TransportSpec:
+        if self.encodings is not None and "csv" not in self.kinds:
+            raise ValueError("encodings are the encodings of CSV files, and kinds has no 'csv'")
+        return self
 
 
 class RevisionSpec(_Strict):
