@@ -102,7 +102,9 @@ async def versions(source: SourcePath, session: SessionDep, _admin: AdminDep) ->
 @router.get("/sources", response_model=list[SourceOut])
 async def sources(state: StateDep, _caller: CallerDep) -> list[SourceOut]:
     """Every department this service takes records from, with the name, label and colour screens show."""
-    await state.definitions.refresh()
+    # Asked once per page load, or by a screen that met a department it does not know: always the
+    # table's latest (one cheap query), so a definition installed a moment ago, on any worker, is in it.
+    await state.definitions.refresh(force=True)
     return [_source_out(source, state.adapters.get(source), state) for source in state.adapters.known_sources()]
 
 
