@@ -120,6 +120,11 @@ def mask_phone_numbers_in(value: Any, *, keep: Callable[[str], bool] | None = No
     if isinstance(value, dict):
         masked_dict: dict[Any, Any] | None = None
         for key, inner in value.items():
+            kind = type(inner)
+            # What most values are, decided here rather than in a call: short texts hold no
+            # number (see _may_hold_a_number), and None, floats and booleans are never masked.
+            if (kind is str and len(inner) < _MIN_DIGITS) or inner is None or kind is float or kind is bool:
+                continue
             if keep is not None and keep(key):
                 continue
             masked = mask_phone_numbers_in(inner, keep=keep)
