@@ -97,6 +97,7 @@ def test_three_mistakes_are_named_by_their_keys() -> None:
     ("change", "expected"),
     [
         (("[record]", "[record]\nidd = 'x'"), "record.idd: unknown key (misspelt, or not part of the format)"),
+        (('id = "gdbh"', 'idd = "gdbh"'), "record.idd: unknown key: did you mean 'id'? (record.id is required)"),
         (('source = "hotline"', 'source = "Hotline!"'), "source: 'Hotline!': use 1–32 lowercase letters"),
         (('kinds = ["json"]', 'kinds = ["pdf"]'), "transport.kinds.0: 'pdf': input should be 'json', 'csv' or 'xlsx'"),
         (('id = "gdbh"', ""), "record.id: required, but missing"),

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -50,14 +52,37 @@ def load_definition(path: Path) -> FeedDefinition:
 
 
 def render_validation_errors(exc: ValidationError) -> list[str]:
-    """pydantic's errors as ``category.map.X: unknown category 'foo'`` lines."""
+    """pydantic's errors as ``category.map.X: unknown category 'foo'`` lines.
+
+    A misspelt key is one mistake, not two: an unknown key that looks like a required key missing
+    beside it (``record.idd`` for ``record.id``) is named once, with the key it should be.
+    """
+    errors = exc.errors(include_url=False)
+    missing = {tuple(error["loc"]) for error in errors if error["type"] == "missing"}
+    meant: dict[tuple[Any, ...], str] = {}  # an unknown key's location → the missing key it stands for
+    for error in errors:
+        loc = tuple(error["loc"])
+        if error["type"] == "extra_forbidden" and loc:
+            taken = {(*where[:-1], key) for where, key in meant.items()}
+            beside = [str(other[-1]) for other in missing if other[:-1] == loc[:-1] and other not in taken]
+            close = difflib.get_close_matches(str(loc[-1]), beside, n=1, cutoff=0.6)
+            if close:
+                meant[loc] = close[0]
+    standing_in = {(*loc[:-1], key) for loc, key in meant.items()}
     lines = []
-    for error in exc.errors(include_url=False):
-        path = ".".join(str(part) for part in error["loc"]) or "(definition)"
+    for error in errors:
+        loc = tuple(error["loc"])
+        if loc in standing_in and error["type"] == "missing":
+            continue  # named with the misspelling
+        path = ".".join(str(part) for part in loc) or "(definition)"
         message = error["msg"]
         for prefix in _VALUE_ERROR_PREFIXES:
             message = message.removeprefix(prefix)
-        if error["type"] == "extra_forbidden":
+        if error["type"] == "extra_forbidden" and loc in meant:
+            message = (
+                f"unknown key: did you mean {meant[loc]!r}? ({'.'.join(map(str, (*loc[:-1], meant[loc])))} is required)"
+            )
+        elif error["type"] == "extra_forbidden":
             message = "unknown key (misspelt, or not part of the format)"
         elif error["type"] == "missing":
             message = "required, but missing"
