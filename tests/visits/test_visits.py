@@ -156,3 +156,26 @@ async def test_an_urgent_need_opens_an_incident_without_household_detail(
             json.dumps([e.data, e.incident], ensure_ascii=False) for e in await session.scalars(select(LedgerEvent))
         ]
     assert stored and events and all(free_of_household(text) for text in stored + events)
+
+
+async def test_an_urgent_need_at_a_unit_names_it_for_the_matcher(
+    client: httpx.AsyncClient, principals: Principals
+) -> None:
+    """A unit is no household: its name goes with the report, for the matcher. A name alone is not
+    enough to link on (the matcher wants an address or a place too), so the report waits in the
+    unlinked queue with the unit as its first candidate, for an operator's one click."""
+    key = await visits_key(client, principals)
+    at_shop = visit("ZF-30", 走访对象类型="单位", 走访对象="小罗棋牌室", 需求=[{"项目": "消防安全", "急": True}])
+    [result] = (await client.post("/api/v1/feeds/visits/records", json=at_shop, headers=key)).json()["results"]
+    assert result["incident_id"] is not None
+    queue = await client.get(
+        "/api/v1/records", params={"source": "visits", "linked": "false"}, headers=principals.operator
+    )
+    [record] = queue.json()["items"]
+    assert (record["name"], record["title"], record["category"]) == (
+        "小罗棋牌室",
+        "走访急需 · 消防安全 · 小罗棋牌室",
+        "fire",
+    )
+    assert record["candidates"] and record["candidates"][0]["entity_id"] == "LF-000014", record["candidates"]
+    assert CONTACT not in queue.text and PHONE not in queue.text and HOUSEHOLD not in queue.text

@@ -61,7 +61,8 @@ SATISFACTION = "满意度"
 NEED_ITEM = "项目"
 URGENT = "急"
 
-KINDS = ("住户", "单位")
+HOUSEHOLD, UNIT = "住户", "单位"
+KINDS = (HOUSEHOLD, UNIT)
 SATISFACTIONS = ("非常满意", "满意", "基本满意", "不满意")
 MAX_COMMUNITY_LEN = 100
 MAX_NOTE_LEN = 2000
@@ -216,7 +217,12 @@ def _needs(reader: FieldReader, value: object) -> tuple[list[str], list[str]]:
 
 def urgent_reports(visit: VisitRow) -> list[NormalizedRecord]:
     """One problem report for each need marked 急, carrying no household detail: the need, its theme's
-    category, the community and the day. Its id is the visit's id and the need (走访编号/需求)."""
+    category, the community and the day. Its id is the visit's id and the need (走访编号/需求).
+
+    A unit (a shop, a school) is no household: its name goes with the report, so that the matcher
+    may link it to the register like any department's record naming a shop.
+    """
+    unit = visit.visitee if visit.visitee_kind == UNIT else None
     reports = []
     for need in visit.urgent_needs:
         theme = theme_of_need(need)
@@ -225,6 +231,7 @@ def urgent_reports(visit: VisitRow) -> list[NormalizedRecord]:
             DATE: visit.visited_on.isoformat(),
             COMMUNITY: visit.community,
             "急需": need,
+            **({VISITEE: unit} if unit else {}),
         }
         reports.append(
             NormalizedRecord(
@@ -234,9 +241,9 @@ def urgent_reports(visit: VisitRow) -> list[NormalizedRecord]:
                 category=category_of_theme(theme),
                 occurred_at=local_midnight_utc(visit.visited_on),
                 is_problem=True,
-                title=make_title("走访急需", need, visit.community),
+                title=make_title("走访急需", need, unit or visit.community),
+                name=unit[:MAX_NAME_LEN] if unit else None,
                 severity=Severity.HIGH,
-                theme=theme,
             )
         )
     return reports
