@@ -429,7 +429,7 @@ async def test_department_keys_see_only_their_own_records_status(
     own = await client.get(f"/api/v1/feeds/police/records/{world.police_record}", headers=principals.police)
     assert own.status_code == 200 and set(own.json()) == {
         "source", "source_record_id", "record_id", "revision", "received_at", "entity_id", "incident",
-        "department_status",
+        "department_status", "department_reply",
     }  # fmt: skip
     for path in ("/api/v1/records", "/api/v1/incidents", "/api/v1/events", "/api/v1/entities",
                  f"/api/v1/incidents/{world.incident}", "/api/v1/stats", "/api/v1/exports/records.csv"):  # fmt: skip
