@@ -12,7 +12,7 @@ _.app_from_env  # uvicorn --factory tests.live.liveapp:app_from_env (tests/live/
 _.access_token, _.token_type, _.expires_in  # TokenOut / TicketOut fields, filled by keyword and sent as JSON
 _.last_status_code  # DeliveryOut, read from the row by pydantic (from_attributes)
 _.defined_by  # SourceOut (GET /sources), filled by keyword and sent as JSON
-_.department_status  # RecordStatusOut (GET /feeds/{source}/records/{id}), filled by keyword and sent as JSON
+_.department_status, _.department_reply  # RecordStatusOut (GET /feeds/{source}/records/{id}), filled by keyword and sent as JSON
 _.CRITICAL  # vocabulary.Severity: an enum member, reached by its value (definitions, stored rows) and in SEVERITIES
 # entities columns: written and indexed, but no query reads them (matching is in memory); dropping them takes a migration
 _.name_norm, _.address_norm

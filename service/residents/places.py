@@ -124,10 +124,6 @@ class TextPlace:
     specific_trade: bool = False  # a word for one kind of shop (烧烤店), not 饭店
     stall: bool = False  # 摊, 流动, 无证: not a registered shop
 
-    @property
-    def says_whom(self) -> bool:
-        return bool(self.names or self.trades)
-
 
 def _find_roads(text: str, roads: Iterable[str]) -> list[tuple[int, int, str]]:
     """(start, end, road) for each road of the register in the text, allowing one wrong character."""
