@@ -40,9 +40,10 @@ lint: setup
 test-python: setup
 	$(BIN)/pytest -q -p no:cacheprovider
 
-# Headless Chromium from Debian for the browser tests (no browser download from the internet).
+# Headless Chromium from Debian for the browser tests (no browser download from the internet), and a
+# CJK font so that the screenshots they save show the Chinese text instead of boxes.
 browser-deps:
-	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null)
+	@(command -v chromium && dpkg -s fonts-wqy-microhei) >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-wqy-microhei >/dev/null)
 
 ## make bench: every benchmark in benchmarks/, printing its figures (bench_vs_alerta.py installs Alerta
 ## into a temp venv and needs PostgreSQL and Redis); modules without a __main__ block are helpers, not run

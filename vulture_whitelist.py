@@ -11,6 +11,8 @@ _.app_factory  # uvicorn --factory service.asgi:app_factory (service/cli.py), te
 _.app_from_env  # uvicorn --factory tests.live.liveapp:app_from_env (tests/live/support.py)
 _.access_token, _.token_type, _.expires_in  # TokenOut / TicketOut fields, filled by keyword and sent as JSON
 _.last_status_code  # DeliveryOut, read from the row by pydantic (from_attributes)
+_.previous_count, _.change_ratio, _.by_kind, _.period, _.previous_total, _.unknown_community  # PainPoints, by keyword
+_.received_by  # visits: which key pushed a visit, kept for audit like a record's ledger actor; no query reads it
 _.defined_by  # SourceOut (GET /sources), filled by keyword and sent as JSON
 _.department_status, _.department_reply  # RecordStatusOut (GET /feeds/{source}/records/{id}), filled by keyword and sent as JSON
 _.CRITICAL  # vocabulary.Severity: an enum member, reached by its value (definitions, stored rows) and in SEVERITIES

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.locks import lock_names
@@ -129,6 +129,3 @@ async def list_visits(
         rows = [row for row in rows if bool(row.urgent_needs) == urgent]
     return rows[offset : offset + limit], len(rows)
 
-
-async def count_visits(session: AsyncSession) -> int:
-    return await session.scalar(select(func.count()).select_from(Visit)) or 0
