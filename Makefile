@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 FRONTEND_STAMP := service/static/app/index.html
 PORT ?= 8000
 
-.PHONY: run test setup frontend frontend-test lint test-python browser-deps bench clean theme-model
+.PHONY: run test setup frontend frontend-test lint format test-python browser-deps bench clean theme-model
 
 ## make run: set up, load the demo data and serve it on http://127.0.0.1:$(PORT)/wall
 run: setup frontend
@@ -34,8 +34,13 @@ frontend-test: frontend
 
 lint: setup
 	$(BIN)/ruff check service tests benchmarks migrations
+	$(BIN)/ruff format --check .  # `make format` lays the files out so
 	$(BIN)/vulture  # dead code; settings in pyproject.toml [tool.vulture]
 	$(BIN)/mypy
+
+format: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix service tests benchmarks migrations
 
 test-python: setup
 	$(BIN)/pytest -q -p no:cacheprovider

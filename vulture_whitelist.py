@@ -14,7 +14,8 @@ _.last_status_code  # DeliveryOut, read from the row by pydantic (from_attribute
 _.previous_count, _.change_ratio, _.by_kind, _.period, _.previous_total, _.unknown_community  # PainPoints, by keyword
 _.received_by  # visits: which key pushed a visit, kept for audit like a record's ledger actor; no query reads it
 _.defined_by  # SourceOut (GET /sources), filled by keyword and sent as JSON
-_.department_status, _.department_reply  # RecordStatusOut (GET /feeds/{source}/records/{id}), filled by keyword and sent as JSON
+_.department_status  # RecordStatusOut (GET /feeds/{source}/records/{id}), filled by keyword and sent as JSON
+_.department_reply  # the same
 _.CRITICAL  # vocabulary.Severity: an enum member, reached by its value (definitions, stored rows) and in SEVERITIES
 # entities columns: written and indexed, but no query reads them (matching is in memory); dropping them takes a migration
 _.name_norm, _.address_norm

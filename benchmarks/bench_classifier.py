@@ -53,9 +53,7 @@ def main() -> None:
     print(f"\nmacro-F1 {result.macro_f1:.4f} (target ≥ 0.90), accuracy {result.accuracy:.4f}")
     load_s, rate = sorted(loads)[len(loads) // 2], len(texts) / cpu
     print(f"load: median {load_s * 1000:.0f} ms, first {loads[0] * 1000:.0f} ms (target well under 1 s)")
-    print(
-        f"classify: {rate:,.0f} texts/s on one core (CPU; target ≥ 2,000), {len(texts) / wall:,.0f}/s wall clock"
-    )
+    print(f"classify: {rate:,.0f} texts/s on one core (CPU; target ≥ 2,000), {len(texts) / wall:,.0f}/s wall clock")
     missed = [
         what
         for what, met in (

@@ -53,8 +53,10 @@ async def run(clients: int, events: int, batch: int, workers: int, rounds: int) 
                 elapsed = time.monotonic() - started
                 delivered = sum(c.events for c in connected) - received_before
                 rates.append(delivered / elapsed)
-                print(f"  {requests * batch} events committed in {written:.2f} s; {delivered} messages delivered "
-                      f"in {elapsed:.2f} s → {delivered / elapsed:,.0f} messages/s")
+                print(
+                    f"  {requests * batch} events committed in {written:.2f} s; {delivered} messages delivered "
+                    f"in {elapsed:.2f} s → {delivered / elapsed:,.0f} messages/s"
+                )
                 await asyncio.sleep(1)
         behind = sum(1 for c in connected if c.last_seq != head)
         disorder = sum(c.out_of_order for c in connected)
@@ -62,8 +64,10 @@ async def run(clients: int, events: int, batch: int, workers: int, rounds: int) 
         for client in connected:
             client.close()
     best = max(rates)
-    print(f"fan-out: best {best:,.0f} messages/s, median {sorted(rates)[len(rates) // 2]:,.0f} messages/s "
-          f"({clients} clients, {workers} workers)")
+    print(
+        f"fan-out: best {best:,.0f} messages/s, median {sorted(rates)[len(rates) // 2]:,.0f} messages/s "
+        f"({clients} clients, {workers} workers)"
+    )
     print(f"clients behind at the end: {behind}; out-of-order or duplicate events: {disorder}; closed: {closed}")
     ok = best >= TARGET_PER_S and behind == 0 and disorder == 0 and closed == 0
     print(f"target ≥ {TARGET_PER_S:,} messages/s: {'MET' if ok else 'NOT MET'}")

@@ -186,7 +186,7 @@ class StreamClient(asyncio.Protocol):
                 length, header = struct.unpack_from("!Q", buffer, offset + 2)[0], 10
             if len(buffer) - offset < header + length:
                 break
-            payload = bytes(buffer[offset + header: offset + header + length])
+            payload = bytes(buffer[offset + header : offset + header + length])
             offset += header + length
             if opcode == 1:
                 self._message(payload, now)
@@ -241,8 +241,9 @@ async def open_client(
     return client
 
 
-async def open_clients(address: str, params: dict[str, Any], count: int, on_message: OnMessage | None = None,
-                       in_flight: int = 50) -> list[StreamClient]:
+async def open_clients(
+    address: str, params: dict[str, Any], count: int, on_message: OnMessage | None = None, in_flight: int = 50
+) -> list[StreamClient]:
     """Connect `count` clients, at most `in_flight` handshakes at a time, and wait for each snapshot."""
     gate = asyncio.Semaphore(in_flight)
 

@@ -58,9 +58,11 @@ async def run(clients: int, incidents: int, events: int) -> bool:
             client.close()
 
     peak = max(with_clients, after_pings)
-    print(f"worker RSS: {baseline:.0f} MB idle with {incidents} open incidents after {events} events; "
-          f"{with_clients:.0f} MB with {clients} clients connected; "
-          f"{after_pings:.0f} MB after a round of pings ({pinged} pinged, {closed} closed)")
+    print(
+        f"worker RSS: {baseline:.0f} MB idle with {incidents} open incidents after {events} events; "
+        f"{with_clients:.0f} MB with {clients} clients connected; "
+        f"{after_pings:.0f} MB after a round of pings ({pinged} pinged, {closed} closed)"
+    )
     print(f"per client: {(peak - baseline) * 1024 / clients:.0f} kB")
     ok = peak <= TARGET_MB and closed == 0
     print(f"target ≤ {TARGET_MB:g} MB RSS with {clients} idle clients: {'MET' if ok else 'NOT MET'}")

@@ -69,8 +69,10 @@ async def run(clients: int, rate: float, seconds: float, workers: int) -> bool:
     ms = [value * 1000 for value in latencies]
     p99 = percentile(ms, 0.99)
     print(f"events written: {written} at {rate:g}/s for {seconds:g} s; messages measured: {len(ms)}")
-    print(f"commit → client latency: p50 {percentile(ms, 0.5):.1f} ms, p95 {percentile(ms, 0.95):.1f} ms, "
-          f"p99 {p99:.1f} ms, max {max(ms):.1f} ms")
+    print(
+        f"commit → client latency: p50 {percentile(ms, 0.5):.1f} ms, p95 {percentile(ms, 0.95):.1f} ms, "
+        f"p99 {p99:.1f} ms, max {max(ms):.1f} ms"
+    )
     print(f"clients behind at the end: {behind}; out-of-order or duplicate events: {disorder}; closed: {closed}")
     ok = p99 <= TARGET_P99_MS and behind == 0 and disorder == 0 and closed == 0
     print(f"target p99 ≤ {TARGET_P99_MS:g} ms with {clients} clients: {'MET' if ok else 'NOT MET'}")

@@ -87,8 +87,9 @@ async def run(away: float, rate: float, workers: int, others: int, fresh_worker:
             target = head
             fresh_ticket = await ws_ticket(address, key)
             # It resumes from `since`: the next event must be since + 1.
-            back = await open_client(address, {"ticket": fresh_ticket, "since": since, "epoch": epochs[0]},
-                                     note_first, resume_from=since)
+            back = await open_client(
+                address, {"ticket": fresh_ticket, "since": since, "epoch": epochs[0]}, note_first, resume_from=since
+            )
             async with asyncio.timeout(30):
                 await reached.wait()
             caught_up = time.monotonic() - started
@@ -113,8 +114,11 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=100.0, help="events per second while away")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--others", type=int, default=100, help="other clients connected meanwhile")
-    parser.add_argument("--fresh-worker", action="store_true",
-                        help="reconnect to a worker started while the client was away (replay from the ledger)")
+    parser.add_argument(
+        "--fresh-worker",
+        action="store_true",
+        help="reconnect to a worker started while the client was away (replay from the ledger)",
+    )
     args = parser.parse_args()
     asyncio.run(run(args.away, args.rate, args.workers, args.others, args.fresh_worker))
 

@@ -88,8 +88,10 @@ class RedisTicketBook:
             first = await self._redis.set(KEY_PREFIX + ticket_id, b"1", nx=True, px=remaining_ms)
         except (RedisError, OSError) as exc:
             if not self._outage:
-                log.warning("ws tickets: Redis unavailable (%s); each worker checks its own tickets until it is back",
-                            type(exc).__name__)
+                log.warning(
+                    "ws tickets: Redis unavailable (%s); each worker checks its own tickets until it is back",
+                    type(exc).__name__,
+                )
                 self._outage = True
             return True  # this worker had not seen it (above)
         if self._outage:

@@ -35,9 +35,7 @@ def mint_token(signing_key: str, principal_id: int, purpose: str, ttl_s: int) ->
 
 def read_token(signing_key: str, token: str, purpose: str) -> TokenClaims | None:
     try:
-        claims = jwt.decode(
-            token, signing_key, algorithms=[ALGORITHM], options={"require": ["exp", "sub", "jti"]}
-        )
+        claims = jwt.decode(token, signing_key, algorithms=[ALGORITHM], options={"require": ["exp", "sub", "jti"]})
     except jwt.PyJWTError:
         return None
     if claims.get("pur") != purpose or not str(claims["sub"]).isdigit() or not isinstance(claims["jti"], str):

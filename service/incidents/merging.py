@@ -130,9 +130,7 @@ def may_join(report: ReportFacts, incident: IncidentFacts, settings: MergeSettin
     )
 
 
-def matching_incidents(
-    report: ReportFacts, candidates: Iterable[IncidentFacts], settings: MergeSettings
-) -> list[str]:
+def matching_incidents(report: ReportFacts, candidates: Iterable[IncidentFacts], settings: MergeSettings) -> list[str]:
     """The ids of every candidate incident the report may join, in the order given."""
     return [incident.incident_id for incident in candidates if may_join(report, incident, settings)]
 
@@ -153,9 +151,7 @@ class Placement:
     absorb: tuple[str, ...] = ()
 
 
-def place_report(
-    report: ReportFacts, candidates: Sequence[IncidentFacts], settings: MergeSettings
-) -> Placement:
+def place_report(report: ReportFacts, candidates: Sequence[IncidentFacts], settings: MergeSettings) -> Placement:
     """Decide in one call: open a new incident, join one, or join one and merge the others into it."""
     matched = set(matching_incidents(report, candidates, settings))
     if not matched:

@@ -48,9 +48,7 @@ class SlaRule:
 
     def __post_init__(self) -> None:
         if self.category not in CATEGORY_NAMES:
-            raise ValueError(
-                f"SLA rule for unknown category {self.category!r}; known: {', '.join(CATEGORY_NAMES)}"
-            )
+            raise ValueError(f"SLA rule for unknown category {self.category!r}; known: {', '.join(CATEGORY_NAMES)}")
         if self.unit not in SLA_UNITS:
             raise ValueError(
                 f"SLA rule for {self.category!r}: unknown unit {self.unit!r}; known: {', '.join(SLA_UNITS)}"
@@ -94,9 +92,7 @@ DEFAULT_SLA_RULES: Mapping[str, SlaRule] = _rules(
 )
 
 
-def parse_sla_rules(
-    json_text: str, *, defaults: Mapping[str, SlaRule] = DEFAULT_SLA_RULES
-) -> dict[str, SlaRule]:
+def parse_sla_rules(json_text: str, *, defaults: Mapping[str, SlaRule] = DEFAULT_SLA_RULES) -> dict[str, SlaRule]:
     """Read rules from configuration and lay them over ``defaults``.
 
     The JSON is an object keyed by category: ``{"noise": {"amount": 2, "unit": "calendar_hours"}}``.
@@ -184,9 +180,7 @@ def is_working_day(day: date) -> bool:
         return day.weekday() < 5
 
 
-def compute_due_at(
-    opened_at: datetime, rule: SlaRule, *, hours: WorkingHours = DEFAULT_WORKING_HOURS
-) -> datetime:
+def compute_due_at(opened_at: datetime, rule: SlaRule, *, hours: WorkingHours = DEFAULT_WORKING_HOURS) -> datetime:
     """The deadline, as an aware UTC datetime, for an incident opened at ``opened_at`` under ``rule``."""
     if opened_at.tzinfo is None or opened_at.utcoffset() is None:
         raise ValueError("opened_at must be an aware datetime")

@@ -46,8 +46,12 @@ class LiveFilter:
 
     def releases(self, facets: Mapping[str, Any] | None) -> bool:
         """Whether the event took an incident this client was shown out of its view (facets_of)."""
-        return (self.assignee is not None and facets is not None and facets.get("released_by") == self.assignee
-                and self.matches({**facets, "assignee": self.assignee}))
+        return (
+            self.assignee is not None
+            and facets is not None
+            and facets.get("released_by") == self.assignee
+            and self.matches({**facets, "assignee": self.assignee})
+        )
 
     def matches(self, incident: Mapping[str, Any] | None) -> bool:
         if self.is_empty:

@@ -56,8 +56,7 @@ RECENT_MAX_BYTES = 32 * 1024 * 1024  # what resuming clients are served from mem
 
 
 class Hub:
-    def __init__(self, *, db: Database, broker: Broker, position: LedgerPosition, settings: Settings,
-                 metrics: Metrics):
+    def __init__(self, *, db: Database, broker: Broker, position: LedgerPosition, settings: Settings, metrics: Metrics):
         self.db = db
         self.broker = broker
         self.settings = settings
@@ -224,7 +223,7 @@ class Hub:
                 prefix = self._wire_prefix
                 if not data.startswith(prefix):
                     continue  # another ledger's history (a restore, another deployment on this Redis)
-                for event in data[len(prefix):].split(b"\n"):
+                for event in data[len(prefix) :].split(b"\n"):
                     seq = seq_of_event_bytes(event)
                     if seq is None or seq <= self.last_seq:
                         continue  # our own commit echoed back, or already filled
@@ -298,8 +297,9 @@ class Hub:
                 self._want(position.seq)
 
     def _ledger_replaced(self, position: LedgerPosition) -> None:
-        log.warning("live: the ledger was replaced (epoch %s → %s); every client starts over",
-                    self.epoch, position.epoch)
+        log.warning(
+            "live: the ledger was replaced (epoch %s → %s); every client starts over", self.epoch, position.epoch
+        )
         self.epoch = position.epoch
         self._wire_prefix = broker_prefix(position.epoch)
         self.last_seq = self.head_seq = self._wanted = position.seq

@@ -58,8 +58,7 @@ class StreamCursor:
         if kind == "snapshot":
             self.epoch, self.since = message["epoch"], message["seq"]
             self.open_incidents = {incident["id"]: incident for incident in message["incidents"]}
-            return (f"snapshot at seq {self.since} (epoch {self.epoch[:8]}): "
-                    f"{len(self.open_incidents)} open incidents")
+            return f"snapshot at seq {self.since} (epoch {self.epoch[:8]}): {len(self.open_incidents)} open incidents"
         if kind == "event":
             seq = message["seq"]
             if self.since is not None and seq <= self.since:
@@ -175,8 +174,9 @@ async def watch(
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="community-brain watch", description="Follow the live stream.")
     parser.add_argument("--url", default="http://127.0.0.1:8000", help="the service's base URL")
-    parser.add_argument("--key", default=os.environ.get("CB_WATCH_KEY"),
-                        help="a display, operator or admin key (or CB_WATCH_KEY)")
+    parser.add_argument(
+        "--key", default=os.environ.get("CB_WATCH_KEY"), help="a display, operator or admin key (or CB_WATCH_KEY)"
+    )
     parser.add_argument("--grid", action="append", default=[], help="only this grid (repeatable)")
     parser.add_argument("--source", action="append", default=[], help="only this source (repeatable)")
     parser.add_argument("--category", action="append", default=[], help="only this category (repeatable)")

@@ -128,4 +128,3 @@ async def list_visits(
     if urgent is not None:  # JSON lists: filtered here, the same on SQLite and PostgreSQL
         rows = [row for row in rows if bool(row.urgent_needs) == urgent]
     return rows[offset : offset + limit], len(rows)
-

@@ -80,9 +80,7 @@ def verify(
     return matched
 
 
-def backoff_delay(
-    attempt: int, base_s: float = 2, cap_s: float = 3600, rng: random.Random | None = None
-) -> float:
+def backoff_delay(attempt: int, base_s: float = 2, cap_s: float = 3600, rng: random.Random | None = None) -> float:
     """Seconds to wait before retrying after the ``attempt``-th failed delivery (1, 2, 3, …).
 
     Exponential backoff with full jitter: a uniform draw from ``[0, min(cap_s, base_s · 2^(attempt-1))]``,

@@ -174,11 +174,25 @@ async def test_no_phone_number_in_any_spelling_survives_anywhere(
         made = await client.post("/api/v1/keys", json=body, headers=principals.admin)
         assert made.status_code == 201, made.text
         keys[source] = {"Authorization": f"Bearer {made.json()['key']}"}
-    order = {"工单编号": f"H-PII-{n}", "来电时间": at(n).strftime("%Y-%m-%d %H:%M:%S"), "诉求内容": order_text,
-             "诉求地址": order_address, "来电人": "王秀英", "来电号码": phones[-1].written}
-    visit = {"走访编号": f"V-PII-{n}", "走访日期": at(n).date().isoformat(), "居委": "闻喜苑",
-             "走访对象": household[:300], "联系人": "李桂兰", "联系电话": phones[-2].written, "走访干部": "周卫东",
-             "需求": [{"项目": "加装电梯", "急": True}], "需求说明": visit_note}
+    order = {
+        "工单编号": f"H-PII-{n}",
+        "来电时间": at(n).strftime("%Y-%m-%d %H:%M:%S"),
+        "诉求内容": order_text,
+        "诉求地址": order_address,
+        "来电人": "王秀英",
+        "来电号码": phones[-1].written,
+    }
+    visit = {
+        "走访编号": f"V-PII-{n}",
+        "走访日期": at(n).date().isoformat(),
+        "居委": "闻喜苑",
+        "走访对象": household[:300],
+        "联系人": "李桂兰",
+        "联系电话": phones[-2].written,
+        "走访干部": "周卫东",
+        "需求": [{"项目": "加装电梯", "急": True}],
+        "需求说明": visit_note,
+    }
     pushes = [
         ("police", principals.police, police_call(f"P-PII-{n}", at(n), name=name, address=call_address,
                                                    text=call_text, phone=phones[0].written)),

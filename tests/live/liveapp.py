@@ -44,9 +44,14 @@ TEST_HASHER = make_hasher(1, 8192)  # cheap argon2: the live stream's tests are 
 async def start_state(settings: Settings, metrics: Metrics | None = None) -> AppState:
     db = Database(settings.effective_database_url)
     # Rate limits are not under test here; in memory, they need nothing else running.
-    state = AppState(settings=settings, db=db, signing_key=settings.secret_key or TEST_SECRET,
-                     rate_limits=RateLimits(settings.model_copy(update={"redis_url": ""})), hasher=TEST_HASHER,
-                     tickets=make_ticket_book(settings.redis_url))
+    state = AppState(
+        settings=settings,
+        db=db,
+        signing_key=settings.secret_key or TEST_SECRET,
+        rate_limits=RateLimits(settings.model_copy(update={"redis_url": ""})),
+        hasher=TEST_HASHER,
+        tickets=make_ticket_book(settings.redis_url),
+    )
     state.stoppers.append(state.tickets.close)
     if metrics is not None:
         state.metrics = metrics
@@ -83,8 +88,14 @@ class WriteRequest(BaseModel):
 
 
 async def write_incidents(
-    db: Database, count: int, *, per_transaction: int = 1, grid: str | None = None, category: str = "noise",
-    pad: int = 0, actor: str = "tests",
+    db: Database,
+    count: int,
+    *,
+    per_transaction: int = 1,
+    grid: str | None = None,
+    category: str = "noise",
+    pad: int = 0,
+    actor: str = "tests",
 ) -> list[int]:
     """Create `count` incidents, each with its `created` event; return the events' seqs."""
     seqs: list[int] = []
@@ -95,9 +106,20 @@ async def write_incidents(
             for _ in range(batch):
                 now = utcnow()
                 incident = Incident(
-                    category=category, severity=Severity.MEDIUM, status=Status.NEW, title="测试事件",
-                    address="测试路1号", grid=grid, sources=["police"], report_count=1, first_reported_at=now,
-                    last_reported_at=now, version=0, created_at=now, updated_at=now, overdue=False,
+                    category=category,
+                    severity=Severity.MEDIUM,
+                    status=Status.NEW,
+                    title="测试事件",
+                    address="测试路1号",
+                    grid=grid,
+                    sources=["police"],
+                    report_count=1,
+                    first_reported_at=now,
+                    last_reported_at=now,
+                    version=0,
+                    created_at=now,
+                    updated_at=now,
+                    overdue=False,
                 )
                 uow.session.add(incident)
                 data: dict[str, Any] = {"source": "police"}
@@ -118,8 +140,11 @@ async def add_notes(db: Database, count: int, *, per_transaction: int = 1, actor
     while remaining:
         batch = min(per_transaction, remaining)
         async with db.transaction() as uow:
-            chosen = (await uow.session.scalars(select(Incident).where(Incident.id.in_(random.sample(
-                ids, min(batch, len(ids))))))).all()
+            chosen = (
+                await uow.session.scalars(
+                    select(Incident).where(Incident.id.in_(random.sample(ids, min(batch, len(ids)))))
+                )
+            ).all()
             for incident in chosen:
                 event = await record_change(uow, incident, "note_added", actor, {"text": "巡查记录"})
                 seqs.append(event.seq)
@@ -143,8 +168,7 @@ async def open_incidents(db: Database) -> dict[int, dict[str, Any]]:
 
 async def make_key(db: Database, role: str, source: str | None = None) -> str:
     async with db.transaction() as uow:
-        _principal, key = await create_key(uow.session, role, source, None, {"police", "market", "city"},
-                                           TEST_HASHER)
+        _principal, key = await create_key(uow.session, role, source, None, {"police", "market", "city"}, TEST_HASHER)
     return key
 
 
@@ -169,8 +193,14 @@ def create_live_app(settings: Settings) -> FastAPI:
         if body.touch:
             seqs = await add_notes(state.db, body.count, per_transaction=body.per_transaction)
         else:
-            seqs = await write_incidents(state.db, body.count, per_transaction=body.per_transaction,
-                                         grid=body.grid, category=body.category, pad=body.pad)
+            seqs = await write_incidents(
+                state.db,
+                body.count,
+                per_transaction=body.per_transaction,
+                grid=body.grid,
+                category=body.category,
+                pad=body.pad,
+            )
         return {"seqs": seqs}
 
     @app.get("/_test/hub")

@@ -52,7 +52,8 @@ class RedisServer:
             raise RuntimeError("redis-server is not installed")
         self.process = subprocess.Popen(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
@@ -70,15 +71,21 @@ class RedisServer:
             self.process = None
 
 
-
 @asynccontextmanager
 async def serve(app: FastAPI, port: int | None = None) -> AsyncIterator[str]:
     """Run the app under uvicorn on a (free) port in this event loop; yields "127.0.0.1:PORT"."""
     port = port or free_port()
     # log_config=None: a test server leaves the process's loggers as they are (uvicorn's own config would
     # stop uvicorn.error propagating, and the log tests that run later would see none of its lines).
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on", log_config=None,
-                            ws="websockets-sansio", ws_per_message_deflate=False)
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        lifespan="on",
+        log_config=None,
+        ws="websockets-sansio",
+        ws_per_message_deflate=False,
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     try:
@@ -120,9 +127,23 @@ class ServerProcess:
 
     def start(self, ready_within: float = 30.0) -> None:
         command = [
-            sys.executable, "-m", "uvicorn", "tests.live.liveapp:app_from_env", "--factory",
-            "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers),
-            "--ws", "websockets-sansio", "--ws-per-message-deflate", "false", "--log-level", "warning",
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "tests.live.liveapp:app_from_env",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.workers),
+            "--ws",
+            "websockets-sansio",
+            "--ws-per-message-deflate",
+            "false",
+            "--log-level",
+            "warning",
             "--no-access-log",
         ]
         env = {**os.environ, "PYTHONPATH": str(ROOT), **self.env}

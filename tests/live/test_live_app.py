@@ -45,8 +45,9 @@ async def test_ingested_records_reach_a_connected_wall(settings: Settings) -> No
             snapshot: dict[str, Any] = json.loads(await ws.recv())
             assert snapshot["type"] == "snapshot"
             async with httpx.AsyncClient(base_url=f"http://{address}") as http:
-                answer = await http.post("/api/v1/feeds/police/records", json=records,
-                                         headers={"Authorization": f"Bearer {police}"})
+                answer = await http.post(
+                    "/api/v1/feeds/police/records", json=records, headers={"Authorization": f"Bearer {police}"}
+                )
             assert answer.status_code == 200, answer.text
             async with state.db.session() as session:
                 head = (await ledger_position(session)).seq

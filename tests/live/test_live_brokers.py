@@ -86,8 +86,11 @@ def test_the_url_chooses_the_backend() -> None:
 
 @pytest.mark.redis
 async def test_redis_carries_messages_between_brokers_and_keeps_channels_apart(redis_url: str, channel: str) -> None:
-    publisher, listener, stranger = (RedisBroker(redis_url, channel), RedisBroker(redis_url, channel),
-                                     RedisBroker(redis_url, channel + ":other"))
+    publisher, listener, stranger = (
+        RedisBroker(redis_url, channel),
+        RedisBroker(redis_url, channel),
+        RedisBroker(redis_url, channel + ":other"),
+    )
     for instance in (publisher, listener, stranger):
         await instance.start()
     try:

@@ -116,8 +116,13 @@ async def test_two_server_processes_deliver_every_event_once_in_order(
     postgres_url: str, redis_url: str, database: Database
 ) -> None:
     # A slow ledger watch: whatever arrives within the test came through Redis (or a gap fill it triggered).
-    env = {"CB_DATABASE_URL": postgres_url, "CB_REDIS_URL": redis_url, "CB_SECRET_KEY": TEST_SECRET,
-           "CB_LIVE_POLL_INTERVAL_S": "30", "CB_WS_PING_AFTER_S": "0.3"}
+    env = {
+        "CB_DATABASE_URL": postgres_url,
+        "CB_REDIS_URL": redis_url,
+        "CB_SECRET_KEY": TEST_SECRET,
+        "CB_LIVE_POLL_INTERVAL_S": "30",
+        "CB_WS_PING_AFTER_S": "0.3",
+    }
     servers = [ServerProcess(env), ServerProcess(env)]
     for server in servers:
         await asyncio.to_thread(server.start)
@@ -130,16 +135,18 @@ async def test_two_server_processes_deliver_every_event_once_in_order(
         async def post(server: ServerProcess, count: int, per_transaction: int) -> None:
             async with httpx.AsyncClient(base_url=f"http://{server.address}", timeout=30) as http:
                 for _ in range(count):
-                    answer = await http.post("/_test/events", json={"count": per_transaction,
-                                                                    "per_transaction": per_transaction})
+                    answer = await http.post(
+                        "/_test/events", json={"count": per_transaction, "per_transaction": per_transaction}
+                    )
                     answer.raise_for_status()
 
         # Writes into the first server from several connections at once; a little into the second too,
         # so the two publish interleaved and each sees the other's events out of order.
         async with cancelled_on_exit(readers):
             await asyncio.sleep(0.5)
-            await asyncio.gather(*(post(servers[0], 15, random.choice((1, 3))) for _ in range(4)),
-                                 post(servers[1], 10, 2))
+            await asyncio.gather(
+                *(post(servers[0], 15, random.choice((1, 3))) for _ in range(4)), post(servers[1], 10, 2)
+            )
             final["head"] = await head_of(database)
             done.set()
             streams = await asyncio.gather(*readers)

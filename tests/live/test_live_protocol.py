@@ -29,8 +29,11 @@ json_values = st.recursive(
 )
 
 
-@given(seq=st.integers(0, 2**62), event=st.dictionaries(st.text(max_size=8), json_values, max_size=5),
-       incident=st.none() | st.dictionaries(st.text(max_size=8), json_values, max_size=5))
+@given(
+    seq=st.integers(0, 2**62),
+    event=st.dictionaries(st.text(max_size=8), json_values, max_size=5),
+    incident=st.none() | st.dictionaries(st.text(max_size=8), json_values, max_size=5),
+)
 def test_an_event_message_is_json_and_its_seq_reads_back_without_parsing(
     seq: int, event: dict[str, object], incident: dict[str, object] | None
 ) -> None:
@@ -56,29 +59,62 @@ def test_the_same_event_encodes_to_the_same_bytes_whatever_the_key_order() -> No
 
 def test_a_message_from_a_ledger_row_carries_the_event_and_the_incident_state() -> None:
     at = datetime(2026, 11, 28, 6, 3, 22, tzinfo=UTC)
-    row = LedgerEvent(seq=41, incident_id=5, type="created", actor="police", at=at, data={"source": "police"},
-                      incident={"id": 5, "grid": "G1", "status": "new"}, prev_hash="0" * 64, hash="1" * 64)
+    row = LedgerEvent(
+        seq=41,
+        incident_id=5,
+        type="created",
+        actor="police",
+        at=at,
+        data={"source": "police"},
+        incident={"id": 5, "grid": "G1", "status": "new"},
+        prev_hash="0" * 64,
+        hash="1" * 64,
+    )
     message = LiveMessage.from_event(row)
     assert message.seq == 41
     assert json.loads(message.text) == {
-        "type": "event", "seq": 41,
-        "event": {"seq": 41, "type": "created", "incident_id": 5, "actor": "police", "at": at.isoformat(),
-                  "data": {"source": "police"}},
+        "type": "event",
+        "seq": 41,
+        "event": {
+            "seq": 41,
+            "type": "created",
+            "incident_id": 5,
+            "actor": "police",
+            "at": at.isoformat(),
+            "data": {"source": "police"},
+        },
         "incident": {"id": 5, "grid": "G1", "status": "new"},
     }
     from_wire = LiveMessage.from_wire(message.wire)
     assert from_wire is not None and from_wire.seq == 41 and from_wire.text == message.text
-    assert from_wire.facets == message.facets == {
-        "grid": "G1", "category": None, "sources": None, "assignee": None, "id": 5, "released_by": None,
-    }
+    assert (
+        from_wire.facets
+        == message.facets
+        == {
+            "grid": "G1",
+            "category": None,
+            "sources": None,
+            "assignee": None,
+            "id": 5,
+            "released_by": None,
+        }
+    )
 
 
 def _assigned(seq: int, assignee: str, previous: str | None) -> LiveMessage:
     at = datetime(2026, 11, 28, 6, 3, 22, tzinfo=UTC)
     incident = {"id": 7, "grid": "G1", "status": "dispatched", "assignee": assignee}
-    row = LedgerEvent(seq=seq, incident_id=7, type="assigned", actor="op", at=at,
-                      data={"assignee": assignee, "previous_assignee": previous, "from": "new", "to": "dispatched"},
-                      incident=incident, prev_hash="0" * 64, hash="1" * 64)
+    row = LedgerEvent(
+        seq=seq,
+        incident_id=7,
+        type="assigned",
+        actor="op",
+        at=at,
+        data={"assignee": assignee, "previous_assignee": previous, "from": "new", "to": "dispatched"},
+        incident=incident,
+        prev_hash="0" * 64,
+        hash="1" * 64,
+    )
     return LiveMessage.from_event(row)
 
 
@@ -102,7 +138,11 @@ def test_an_inspector_gets_their_incidents_and_a_removal_when_one_is_given_away(
 def test_snapshot_and_ping_shapes() -> None:
     assert json.loads(encode_ping(12)) == {"type": "ping", "seq": 12}
     assert json.loads(encode_snapshot("e1", 9, [{"id": 1}], {"open": 1})) == {
-        "type": "snapshot", "epoch": "e1", "seq": 9, "incidents": [{"id": 1}], "stats": {"open": 1}
+        "type": "snapshot",
+        "epoch": "e1",
+        "seq": 9,
+        "incidents": [{"id": 1}],
+        "stats": {"open": 1},
     }
 
 

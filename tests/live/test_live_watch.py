@@ -19,12 +19,19 @@ from tests.live.support import free_port, serve, wait_until
 def test_the_cursor_follows_snapshot_events_and_pings() -> None:
     cursor = StreamCursor()
     assert cursor.resume_params() == {}
-    assert cursor.apply({"type": "snapshot", "epoch": "e" * 32, "seq": 7,
-                         "incidents": [{"id": 1, "status": "new"}], "stats": {}}) is not None
+    assert (
+        cursor.apply(
+            {"type": "snapshot", "epoch": "e" * 32, "seq": 7, "incidents": [{"id": 1, "status": "new"}], "stats": {}}
+        )
+        is not None
+    )
     assert cursor.resume_params() == {"since": "7", "epoch": "e" * 32}
-    event = {"type": "event", "seq": 8, "event": {"type": "status_changed", "at": "2026-11-28T06:03:22+00:00",
-                                                  "actor": "op"},
-             "incident": {"id": 1, "status": "closed", "category": "noise", "sources": ["police"]}}
+    event = {
+        "type": "event",
+        "seq": 8,
+        "event": {"type": "status_changed", "at": "2026-11-28T06:03:22+00:00", "actor": "op"},
+        "incident": {"id": 1, "status": "closed", "category": "noise", "sources": ["police"]},
+    }
     line = cursor.apply(event)
     assert line is not None and line.startswith("#8 14:03:22 status_changed")
     assert cursor.since == 8 and cursor.open_incidents == {}

@@ -121,9 +121,7 @@ def test_sign_then_verify(secret: bytes, body: bytes, ts: int) -> None:
 # ---- backoff -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("attempt", "ceiling"), [(1, 2), (2, 4), (3, 8), (11, 2048), (12, 3600), (500, 3600)]
-)
+@pytest.mark.parametrize(("attempt", "ceiling"), [(1, 2), (2, 4), (3, 8), (11, 2048), (12, 3600), (500, 3600)])
 def test_backoff_stays_under_its_ceiling(attempt: int, ceiling: float) -> None:
     rng = random.Random(attempt)
     delays = [backoff_delay(attempt, rng=rng) for _ in range(2_000)]

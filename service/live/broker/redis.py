@@ -111,8 +111,10 @@ class RedisBroker(Broker):
             except (RedisError, OSError) as exc:
                 self._subscribed.clear()
                 if not outage_logged:
-                    log.warning("Redis broker unavailable (%s); live events go through the ledger until it is back",
-                                type(exc).__name__)
+                    log.warning(
+                        "Redis broker unavailable (%s); live events go through the ledger until it is back",
+                        type(exc).__name__,
+                    )
                     outage_logged = True
                 self.reconnects += 1
                 await asyncio.sleep(backoff)
