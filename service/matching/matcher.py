@@ -46,6 +46,9 @@ from service.matching.uscc import valid_uscc_or_none
 
 GRID_CELL_M = 100.0
 TEXT_CACHE_SIZE = 4096  # query texts whose per-entity evidence is kept (the same shops come up again and again)
+# ... and the evidence they keep in all: a text reported from many places gathers one for every
+# entity near each (about 1 KB each), so a large register's cache is bounded by both.
+TEXT_CACHE_EVIDENCE = 65_536
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +157,7 @@ class EntityIndex:
         # query text → entity id → what that text says about the entity; any change to the index
         # (another entity at an address, a chain growing) can change it, so every change clears it.
         self._by_text: dict[tuple[object, ...], _KnownText] = {}
+        self._evidence_kept = 0  # in all of _by_text
         self.version = 0  # counts every change, for readers that keep tables of their own (service/residents)
         for ref in refs:
             self.add(ref)
@@ -178,7 +182,7 @@ class EntityIndex:
         """Indexes an entity; an entity already indexed under the same id is replaced."""
         if ref.id in self._entries:
             self.remove(ref.id)
-        self._by_text.clear()
+        self._forget_texts()
         self.version += 1
         names = (ref.name, ref.legal_name, *ref.aliases)
         address = parse_address(ref.address)
@@ -202,7 +206,7 @@ class EntityIndex:
         entry = self._entries.pop(entity_id, None)
         if entry is None:
             return
-        self._by_text.clear()
+        self._forget_texts()
         self.version += 1
         for bucket in self._buckets(entry):
             bucket.discard(entity_id)
@@ -373,6 +377,7 @@ class EntityIndex:
             if text is None:
                 entry = self._entries[entity_id]
                 text = known.evidence[entity_id] = self._text_evidence(query, entry)
+                self._evidence_kept += 1
             distance_m = nearby.get(entity_id)
             if distance_m is None and query.location is not None:
                 distance_m = self._distance_m(query, entry or self._entries[entity_id])
@@ -388,10 +393,15 @@ class EntityIndex:
         known = self._by_text.pop(text_key, None)
         if known is None:
             known = _KnownText(self._text_candidate_ids(query, thresholds), {})
-            if len(self._by_text) >= TEXT_CACHE_SIZE:
-                del self._by_text[next(iter(self._by_text))]  # the least recently used
+        while self._by_text and (len(self._by_text) >= TEXT_CACHE_SIZE or self._evidence_kept >= TEXT_CACHE_EVIDENCE):
+            oldest = self._by_text.pop(next(iter(self._by_text)))  # the least recently used
+            self._evidence_kept -= len(oldest.evidence)
         self._by_text[text_key] = known
         return known
+
+    def _forget_texts(self) -> None:
+        self._by_text.clear()
+        self._evidence_kept = 0
 
     def _text_evidence(self, query: _PreparedQuery, entry: _Entry) -> _TextEvidence:
         """What the record's name, address and code say about one entity (the location aside)."""

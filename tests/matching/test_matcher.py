@@ -7,6 +7,7 @@ from typing import TypedDict
 
 import pytest
 
+from service.matching import matcher
 from service.matching.geo import METRES_PER_DEGREE_LAT, metres_per_degree_lng
 from service.matching.matcher import (
     METHODS,
@@ -286,3 +287,21 @@ def test_matching_scores_a_few_candidates_not_the_register(monkeypatch: pytest.M
     result = index.match(MatchQuery(name=target.name, address=target.address, lat=target.lat, lng=target.lng))
     assert result.entity_id == target.id
     assert 0 < len(scored) < 100
+
+
+def test_the_text_cache_keeps_a_bounded_amount_of_evidence(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One text reported from place after place gathers evidence for every entity near each; the
+    cache drops its oldest texts once it holds TEXT_CACHE_EVIDENCE in all, and answers as before."""
+    monkeypatch.setattr(matcher, "TEXT_CACHE_EVIDENCE", 60)
+    refs = [entity(f"R{number}", f"{number}号铺", None, "临汾路", number) for number in range(1, 401)]
+    index = EntityIndex(refs)
+    for step in range(100):
+        query = MatchQuery(name="老林水果店", address="临汾路200号", **at("临汾路", 4 * step))
+        other = MatchQuery(name="阿强修车铺", address="临汾路100号", **at("临汾路", 4 * step + 2))
+        assert index.match(query) == EntityIndex(refs).match(query)
+        index.match(other)
+        kept = sum(len(known.evidence) for known in index._by_text.values())
+        assert kept == index._evidence_kept
+        assert kept <= 60 + 60  # the limit, and what the newest query added since it was checked
+    index.add(entity("R401", "401号铺", None, "临汾路", 401))
+    assert index._evidence_kept == 0
