@@ -12,9 +12,9 @@ worker's resident memory (VmRSS, and its peak VmHWM) and prints the curve; the r
 chunk at a time, so the client's memory is not the one that grows.
 
 Flat means: from the sample after the first chunk (the matcher index and the pools are warm by
-then) to the last, the worker grew by less than 10 %. With --tracemalloc the worker runs under
-tracemalloc and the allocations that grew most between the first sample and the last are printed
-(it slows the worker down several times: use it to find a leak, not for the curve).
+then) to the last, the worker grew by less than 10 %. With --tracemalloc the worker traces its
+allocations from the first sample on, and what it still holds of them at the end is printed, largest
+first (it slows the worker down several times: use it to find a leak, not for the curve).
 """
 
 from __future__ import annotations
@@ -123,26 +123,27 @@ TRACEMALLOC_HOOK = textwrap.dedent(
 
     with open("/proc/self/cmdline", "rb") as cmdline:
         SERVING = b"\\0serve\\0" in cmdline.read()  # the worker, not the CLI commands before it
-    if SERVING:
-        tracemalloc.start(8)
-    _first = []
 
     def _dump(signum, frame):
-        snapshot = tracemalloc.take_snapshot().filter_traces(
-            [tracemalloc.Filter(False, tracemalloc.__file__), tracemalloc.Filter(False, "<frozen importlib.*")]
-        )
-        if not _first:
-            _first.append(snapshot)
+        # The first signal starts tracing (the register's index, built before, is not traced: it
+        # would slow the start down many times); the next ones list what was allocated since and
+        # is still held, which is what grew.
         out = os.environ["CB_BENCH_TRACEMALLOC_OUT"]
         with open(out + ".tmp", "w") as handle:
-            handle.write("top allocations now (size, count, where):\\n")
-            for stat in snapshot.statistics("lineno")[:15]:
-                handle.write(f"  {stat.size / 2**20:8.1f} MiB {stat.count:9,} {stat.traceback}\\n")
-            handle.write("grown most since the first sample:\\n")
-            for stat in snapshot.compare_to(_first[0], "traceback")[:10]:
-                handle.write(f"  {stat.size_diff / 2**20:+8.1f} MiB {stat.count_diff:+9,}\\n")
-                for line in stat.traceback.format()[-8:]:
-                    handle.write(f"      {line}\\n")
+            if not tracemalloc.is_tracing():
+                tracemalloc.start(8)
+                handle.write("tracing started\\n")
+            else:
+                snapshot = tracemalloc.take_snapshot().filter_traces(
+                    [tracemalloc.Filter(False, tracemalloc.__file__), tracemalloc.Filter(False, "<frozen importlib.*")]
+                )
+                held = snapshot.statistics("traceback")
+                total = sum(stat.size for stat in held) / 2**20
+                handle.write(f"allocated since tracing started and still held: {total:.1f} MiB; most:\\n")
+                for stat in held[:10]:
+                    handle.write(f"  {stat.size / 2**20:8.1f} MiB {stat.count:9,}\\n")
+                    for line in stat.traceback.format()[-8:]:
+                        handle.write(f"      {line}\\n")
         os.replace(out + ".tmp", out)
 
     if SERVING:
