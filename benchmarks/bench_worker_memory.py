@@ -1,6 +1,6 @@
 """A worker's memory while it ingests 1,000,000 records into a register of 100,000 entities: it stays flat.
 
-    .venv/bin/python benchmarks/bench_worker_memory.py [--records 1000000] [--entities 100000] [--tracemalloc]
+    .venv/bin/python benchmarks/bench_worker_memory.py [--records 1000000] [--census] [--tracemalloc]
 
 Writes a register of 100,000 made-up shops (unique names and legal names, addresses on 400 roads,
 valid credit codes, coordinates over the city) and imports it as an operator would
@@ -14,7 +14,10 @@ chunk at a time, so the client's memory is not the one that grows.
 Flat means: from the sample after the first chunk (the matcher index and the pools are warm by
 then) to the last, the worker grew by less than 10 %. With --tracemalloc the worker traces its
 allocations from the first sample on, and what it still holds of them at the end is printed, largest
-first (it slows the worker down several times: use it to find a leak, not for the curve).
+first (it slows the worker down several times: use it to find a leak, not for the curve). With
+--census every sample also prints glibc's heap (in use and free), Python's arenas, the objects the
+collector tracks by type and the size of each bounded cache: a cache still filling, a leak and a
+fragmented heap look alike in the RSS alone.
 """
 
 from __future__ import annotations
@@ -116,42 +119,6 @@ def memory_of(pid: int) -> tuple[float, float]:
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 
 
-# sitecustomize for the worker under --tracemalloc: SIGUSR1 writes the top allocations to a file.
-TRACEMALLOC_HOOK = textwrap.dedent(
-    """
-    import os, signal, tracemalloc
-
-    with open("/proc/self/cmdline", "rb") as cmdline:
-        SERVING = b"\\0serve\\0" in cmdline.read()  # the worker, not the CLI commands before it
-
-    def _dump(signum, frame):
-        # The first signal starts tracing (the register's index, built before, is not traced: it
-        # would slow the start down many times); the next ones list what was allocated since and
-        # is still held, which is what grew.
-        out = os.environ["CB_BENCH_TRACEMALLOC_OUT"]
-        with open(out + ".tmp", "w") as handle:
-            if not tracemalloc.is_tracing():
-                tracemalloc.start(8)
-                handle.write("tracing started\\n")
-            else:
-                snapshot = tracemalloc.take_snapshot().filter_traces(
-                    [tracemalloc.Filter(False, tracemalloc.__file__), tracemalloc.Filter(False, "<frozen importlib.*")]
-                )
-                held = snapshot.statistics("traceback")
-                total = sum(stat.size for stat in held) / 2**20
-                handle.write(f"allocated since tracing started and still held: {total:.1f} MiB; most:\\n")
-                for stat in held[:10]:
-                    handle.write(f"  {stat.size / 2**20:8.1f} MiB {stat.count:9,}\\n")
-                    for line in stat.traceback.format()[-8:]:
-                        handle.write(f"      {line}\\n")
-        os.replace(out + ".tmp", out)
-
-    if SERVING:
-        signal.signal(signal.SIGUSR1, _dump)
-    """
-)
-
-
 @dataclass
 class Sample:
     records: int
@@ -162,28 +129,28 @@ class Sample:
 
 
 @dataclass
-class Tracer:
-    """Asks the worker for its tracemalloc figures (--tracemalloc) and reads them back."""
+class WorkerProbe:
+    """Asks the worker for a report (--tracemalloc: SIGUSR1, --census: SIGUSR2) and reads it back."""
 
     directory: Path
     out: Path = field(init=False)
 
     def __post_init__(self) -> None:
-        (self.directory / "sitecustomize.py").write_text(TRACEMALLOC_HOOK)
-        self.out = self.directory / "tracemalloc.txt"
+        shutil.copy(Path(__file__).with_name("worker_probe.py"), self.directory / "sitecustomize.py")
+        self.out = self.directory / "worker-report.txt"
 
     def env(self) -> dict[str, str]:
         path = os.pathsep.join(p for p in (str(self.directory), os.environ.get("PYTHONPATH", "")) if p)
-        return {"PYTHONPATH": path, "CB_BENCH_TRACEMALLOC_OUT": str(self.out)}
+        return {"PYTHONPATH": path, "CB_BENCH_WORKER_REPORT": str(self.out)}
 
-    async def dump(self, pid: int) -> str:
+    async def report(self, pid: int, signum: int) -> str:
         self.out.unlink(missing_ok=True)
-        os.kill(pid, signal.SIGUSR1)
+        os.kill(pid, signum)
         for _ in range(600):
             if self.out.exists():
                 return self.out.read_text()
             await asyncio.sleep(0.5)
-        return "(the worker wrote no tracemalloc figures)"
+        return "(the worker wrote no report)"
 
 
 async def run(args: argparse.Namespace) -> list[Sample]:
@@ -193,12 +160,10 @@ async def run(args: argparse.Namespace) -> list[Sample]:
         started = time.perf_counter()
         write_register(register, args.entities, args.seed)
         entities = load_register(register)
-        tracer = Tracer(scratch) if args.tracemalloc else None
+        probe = WorkerProbe(scratch) if args.tracemalloc or args.census else None
         days_back = int(args.records * HOURS_PER_RECORD * 1.5 / 24) + 3
         factory = RecordFactory(entities, seed=args.seed, days_back=days_back)
-        server = BenchServer(
-            workers=1, register=register, extra_env=tracer.env() if tracer else {}, ready_timeout_s=600
-        )
+        server = BenchServer(workers=1, register=register, extra_env=probe.env() if probe else {}, ready_timeout_s=600)
         async with server, http_client(server, IN_FLIGHT) as client:
             print(
                 f"  register of {args.entities:,} entities written and imported, worker started:"
@@ -220,8 +185,10 @@ async def run(args: argparse.Namespace) -> list[Sample]:
                 rss, peak = memory_of(pid)
                 samples.append(Sample(sent, rss, peak, count / elapsed, os.getloadavg()[0]))
                 print_sample(samples[-1])
-                if tracer and (len(samples) == 2 or sent >= args.records):  # the first sample is the baseline
-                    report = await tracer.dump(pid)
+                if probe and args.census:
+                    print(textwrap.indent(await probe.report(pid, signal.SIGUSR2), "    "))
+                if probe and args.tracemalloc and (len(samples) == 2 or sent >= args.records):
+                    report = await probe.report(pid, signal.SIGUSR1)  # the first one starts tracing
                     if sent >= args.records:
                         print(textwrap.indent(report, "    "))
             if tally.errors:
@@ -264,6 +231,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--sample-every", type=int, default=100_000, help="records between two samples")
     parser.add_argument("--seed", type=int, default=4)
     parser.add_argument("--tracemalloc", action="store_true", help="print the worker's allocations that grew most")
+    parser.add_argument(
+        "--census", action="store_true", help="at each sample, print the worker's heap, objects by type and cache sizes"
+    )
     return parser
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import io
 import random
 import sys
 from collections import Counter
@@ -20,7 +21,8 @@ from service.registry.csv_rows import parse_registry_row
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 SCRIPTS = sorted(BENCHMARKS.glob("*.py"))
 MAIN_BLOCK = 'if __name__ == "__main__":'
-HELPERS = {"alerta_peer.py", "bench_live_harness.py"}  # imported by benchmarks; `make bench` skips them
+# Imported or installed by benchmarks; `make bench` skips them.
+HELPERS = {"alerta_peer.py", "bench_live_harness.py", "worker_probe.py"}
 
 
 @pytest.fixture(scope="module")
@@ -108,6 +110,21 @@ def test_memory_arguments() -> None:
         False,
     )
     assert parser.parse_args(["--records", "20000", "--tracemalloc"]).records == 20_000
+    assert parser.parse_args(["--census"]).census
+
+
+@pytest.mark.usefixtures("benchmarks_on_path")
+def test_the_census_names_the_heap_the_objects_and_the_caches() -> None:
+    from service.matching.matcher import EntityIndex
+
+    index = EntityIndex()  # the census finds it among the objects the collector tracks
+    report = io.StringIO()
+    load("worker_probe")._census(report)
+    lines = report.getvalue().splitlines()
+    assert lines[0].startswith("malloc heap ") and "in use" in lines[0]
+    assert any(line.startswith("pymalloc Total") for line in lines)
+    assert any(line.startswith("objects the collector tracks: ") for line in lines)
+    assert f"matcher texts 0 (evidence 0), {len(index)} entities" in lines[-1]
 
 
 @pytest.mark.usefixtures("benchmarks_on_path")
