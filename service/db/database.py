@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from service.kit.canonical import dumps
 
-BeforeCommit = Callable[[], Awaitable[None]]
+# Takes the unit of work rather than closing over it: a callback kept by the unit that it closes over
+# would make every transaction (its session, its ledger events) a cycle only the collector frees.
 CommitHook = Callable[["UnitOfWork"], Awaitable[None]]
 
 
@@ -54,15 +55,15 @@ class UnitOfWork:
 
     def __init__(self, session: AsyncSession):
         self.session = session
-        self._before_commit: list[BeforeCommit] = []
+        self._before_commit: list[CommitHook] = []
 
-    def before_commit(self, callback: BeforeCommit) -> None:
+    def before_commit(self, callback: CommitHook) -> None:
         self._before_commit.append(callback)
 
     async def flush_before_commit(self) -> None:
         index = 0
         while index < len(self._before_commit):  # a callback may add callbacks; they run after it
-            await self._before_commit[index]()
+            await self._before_commit[index](self)
             index += 1
         await self.session.flush()
 

@@ -98,7 +98,7 @@ async def lock_ledger(uow: UnitOfWork) -> None:
     for event in work.waiting:
         _number(work, event)
     work.waiting.clear()
-    uow.before_commit(lambda: _write_events(uow, work))
+    uow.before_commit(_write_events)
 
 
 def number_at_commit(uow: UnitOfWork) -> None:
@@ -110,7 +110,7 @@ def number_at_commit(uow: UnitOfWork) -> None:
     if work.at_commit or work.head is not None:
         return
     work.at_commit = True
-    uow.before_commit(lambda: lock_ledger(uow))  # adds _write_events, which runs next
+    uow.before_commit(lock_ledger)  # adds _write_events, which runs next
 
 
 def lock_held_s(uow: UnitOfWork) -> float | None:
@@ -120,7 +120,8 @@ def lock_held_s(uow: UnitOfWork) -> float | None:
     return None if locked_at is None else time.perf_counter() - locked_at
 
 
-async def _write_events(uow: UnitOfWork, work: LedgerWork) -> None:
+async def _write_events(uow: UnitOfWork) -> None:
+    work = ledger_work(uow)
     if work.events and work.head is not None:
         rows = [{name: getattr(event, name) for name in AppendedEvent.__slots__} for event in work.events]
         await insert_rows(uow.session, LedgerEvent.__tablename__, rows)

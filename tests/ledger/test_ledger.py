@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import random
 
 import httpx
@@ -11,7 +12,7 @@ from sqlalchemy import insert, text
 
 from service.kit.clock import utcnow
 from service.ledger.models import LedgerEvent
-from service.ledger.service import append_event, events_after, ledger_position, verify_ledger
+from service.ledger.service import append_event, events_after, ledger_position, number_at_commit, verify_ledger
 from service.state import AppState
 from tests.conftest import Principals
 
@@ -140,3 +141,32 @@ async def test_an_event_beyond_the_head_is_reported(state: AppState) -> None:
         )
     ok, problems = await _verify(state)
     assert not ok and any("beyond the ledger head" in p for p in problems)
+
+
+@pytest.mark.parametrize("numbered_at_commit", [False, True], ids=["locked-at-once", "numbered-at-commit"])
+async def test_a_transaction_is_freed_when_it_ends_not_left_to_the_cycle_collector(
+    state: AppState, numbered_at_commit: bool
+) -> None:
+    # A worker tunes the collector to run rarely: a transaction caught in a cycle (a callback kept
+    # by its unit of work and closing over it) held its session and events until a full
+    # collection, tens of thousands of them on a busy worker.
+    async def one_transaction() -> None:
+        async with state.db.transaction() as uow:
+            if numbered_at_commit:
+                number_at_commit(uow)
+            await append_event(uow, type="note_added", actor="test", incident_id=None, data={"text": "说明"})
+
+    await one_transaction()  # the first builds what the process keeps (compiled statements)
+    gc.collect()
+    gc.disable()
+    try:
+        await one_transaction()
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        gc.collect()
+        left = {type(o).__name__ for o in gc.garbage}
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert not left & {"UnitOfWork", "AsyncSession", "LedgerWork", "AppendedEvent"}
+    assert await _verify(state) == (True, [])
