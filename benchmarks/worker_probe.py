@@ -78,6 +78,8 @@ def _census(handle: IO[str]) -> None:
         for line in stats.read().decode().splitlines():
             if line.startswith(_PYMALLOC_LINES):
                 handle.write("pymalloc " + " ".join(line.lstrip("# ").split()) + "\n")
+            if line.startswith("Total"):
+                break  # the small-object allocator's; the other totals are of smaller pools
     objects = gc.get_objects()
     counted = collections.Counter(type(o).__qualname__ for o in objects)
     grown = sorted(counted, key=lambda name: counted[name] - _counted[name], reverse=True)[:8]
