@@ -40,11 +40,10 @@ async def in_pairs(
     """``(first, second) IN pairs``."""
     if not await _on_postgresql(session):
         return tuple_(first, second).in_(pairs)
-    unnested = (
-        func.unnest(
-            literal([a for a, _ in pairs], ARRAY(first.type)), literal([b for _, b in pairs], ARRAY(second.type))
-        )
-        .table_valued("a", "b")
-        .render_derived()
-    )
-    return tuple_(first, second).in_(select(unnested.c.a, unnested.c.b))
+    # Two unnests in one select list run in step, row by row (PostgreSQL 10 and later). Not
+    # FROM unnest(a, b) AS t(a, b): SQLAlchemy's table-valued alias and its columns refer to each
+    # other, so the cycle kept both arrays alive until the next full collection, which a worker
+    # runs rarely (a batch's thousands of ids a request: 10 MiB per 100,000 records).
+    firsts = func.unnest(literal([a for a, _ in pairs], ARRAY(first.type)))
+    seconds = func.unnest(literal([b for _, b in pairs], ARRAY(second.type)))
+    return tuple_(first, second).in_(select(firsts, seconds))
