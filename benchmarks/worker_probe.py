@@ -2,8 +2,9 @@
 
 SIGUSR1 starts tracemalloc, and at the next signal lists what was allocated since and is still held.
 SIGUSR2 writes a census: glibc's heap (in use and free), Python's small-object arenas, the objects
-the collector tracks by type (with the change since the last census) and the size of every bounded
-cache, so that a cache still filling, a leak and a fragmented heap can be told apart.
+the collector tracks by type (with the change since the last census), the size of every bounded
+cache and the containers that grew most, with where each is kept, so that a cache still filling, a
+leak and a fragmented heap can be told apart.
 Each report goes to the file named by CB_BENCH_WORKER_REPORT.
 """
 
@@ -54,7 +55,8 @@ class _MallInfo2(ctypes.Structure):
     ]
 
 
-_counted: collections.Counter[str] = collections.Counter()
+_counted: collections.Counter[str] = collections.Counter()  # objects by type at the last census
+_sizes: dict[int, int] = {}  # id → length of every container at the last census
 _PYMALLOC_LINES = ("# arenas allocated current", "# bytes in allocated blocks", "# bytes in available blocks", "Total")
 
 
@@ -96,6 +98,53 @@ def _census(handle: IO[str]) -> None:
         elif type(o).__name__ == "RecentMessages":
             caches.append(f"live recent {len(o):,} messages ({o._bytes / MIB:.1f} MiB of text)")
     handle.write("caches: " + "; ".join(sorted(caches)) + "\n")
+    # Containers that keep growing hold what the collector does not track (strings, numbers); a dict
+    # of such things is not tracked either, so the dicts the tracked objects refer to are looked at too.
+    containers = [o for o in objects if isinstance(o, (dict, set, list, collections.deque))]
+    for start in range(0, len(objects), 10_000):
+        referred = gc.get_referents(*objects[start : start + 10_000])
+        containers += [r for r in referred if type(r) is dict and not gc.is_tracked(r)]
+    sizes = {id(o): len(o) for o in containers if o is not _sizes}
+    largest = _largest_growth(sizes)
+    growing = {id(o): o for o in containers if id(o) in largest}
+    handle.write("containers grown most since the last census:\n")
+    mine = {id(objects), id(containers), id(sizes), id(growing), id(_sizes)}
+    for key, container in sorted(
+        growing.items(), key=lambda item: sizes[item[0]] - _sizes.get(item[0], 0), reverse=True
+    ):
+        grown = sizes[key] - _sizes.get(key, 0)
+        handle.write(f"  {_owner(container, mine)}: {sizes[key]:,} ({grown:+,})\n")
+    _sizes.clear()
+    _sizes.update(sizes)
+
+
+def _largest_growth(sizes: dict[int, int], count: int = 6) -> set[int]:
+    return set(sorted(sizes, key=lambda key: sizes[key] - _sizes.get(key, 0), reverse=True)[:count])
+
+
+def _owner(container: object, mine: set[int]) -> str:
+    """Where a container is kept: an attribute of an object, or a key of a module's or a dict's."""
+    for referrer in gc.get_referrers(container):
+        if id(referrer) in mine:
+            continue
+        if isinstance(referrer, dict):
+            key = next((k for k, v in referrer.items() if v is container), None)
+            if key is not None:
+                holder = next((h for h in gc.get_referrers(referrer) if getattr(h, "__dict__", None) is referrer), None)
+                where = (getattr(holder, "__name__", None) or type(holder).__qualname__) if holder else None
+                return (
+                    f"{type(container).__name__} {where}.{key}"
+                    if where
+                    else f"{type(container).__name__} in a dict at {key!r}"
+                )
+        attributes = getattr(referrer, "__dict__", {}) if not isinstance(referrer, dict) else {}
+        names = [name for name, value in attributes.items() if value is container]
+        names += [
+            name for name in getattr(type(referrer), "__slots__", ()) if getattr(referrer, name, None) is container
+        ]
+        if names:
+            return f"{type(container).__name__} {type(referrer).__qualname__}.{names[0]}"
+    return f"{type(container).__name__} (owner not found)"
 
 
 with open("/proc/self/cmdline", "rb") as cmdline:

@@ -124,7 +124,10 @@ def test_the_census_names_the_heap_the_objects_and_the_caches() -> None:
     assert lines[0].startswith("malloc heap ") and "in use" in lines[0]
     assert any(line.startswith("pymalloc Total") for line in lines)
     assert any(line.startswith("objects the collector tracks: ") for line in lines)
-    assert f"matcher texts 0 (evidence 0), {len(index)} entities" in lines[-1]
+    [caches] = [line for line in lines if line.startswith("caches: ")]
+    assert f"matcher texts 0 (evidence 0), {len(index)} entities" in caches
+    grown = lines[lines.index("containers grown most since the last census:") + 1 :]
+    assert len(grown) == 6 and all(line.startswith("  ") and "(+" in line for line in grown)
 
 
 @pytest.mark.usefixtures("benchmarks_on_path")
