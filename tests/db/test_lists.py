@@ -3,14 +3,13 @@ PostgreSQL the lists are not kept alive by a reference cycle once the statement 
 
 from __future__ import annotations
 
-import gc
-
 import pytest
 from sqlalchemy import select
 
 from service.db.lists import in_pairs, in_values
 from service.registry.models import Entity
 from service.state import AppState
+from tests.support.collector import left_for_the_collector
 
 pytestmark = pytest.mark.usefixtures("registry")
 
@@ -50,16 +49,5 @@ async def test_the_listed_values_are_freed_with_the_statement(state: AppState) -
             criterion = await in_pairs(session, Entity.id, Entity.name, pairs)
             await session.execute(select(Entity.id).where(criterion))
 
-    await run()
-    gc.collect()
-    gc.disable()
-    try:
-        await run()
-        gc.set_debug(gc.DEBUG_SAVEALL)
-        gc.collect()
-        kept = [o for o in gc.garbage if isinstance(o, list) and len(o) == len(pairs)]
-    finally:
-        gc.set_debug(0)
-        gc.garbage.clear()
-        gc.enable()
+    kept = [o for o in await left_for_the_collector(run) if isinstance(o, list) and len(o) == len(pairs)]
     assert kept == []

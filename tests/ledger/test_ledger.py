@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import random
 
 import httpx
@@ -15,6 +14,7 @@ from service.ledger.models import LedgerEvent
 from service.ledger.service import append_event, events_after, ledger_position, number_at_commit, verify_ledger
 from service.state import AppState
 from tests.conftest import Principals
+from tests.support.collector import left_for_the_collector
 
 
 async def _append(state: AppState, n: int, actor: str = "test") -> None:
@@ -156,17 +156,6 @@ async def test_a_transaction_is_freed_when_it_ends_not_left_to_the_cycle_collect
                 number_at_commit(uow)
             await append_event(uow, type="note_added", actor="test", incident_id=None, data={"text": "说明"})
 
-    await one_transaction()  # the first builds what the process keeps (compiled statements)
-    gc.collect()
-    gc.disable()
-    try:
-        await one_transaction()
-        gc.set_debug(gc.DEBUG_SAVEALL)
-        gc.collect()
-        left = {type(o).__name__ for o in gc.garbage}
-    finally:
-        gc.set_debug(0)
-        gc.garbage.clear()
-        gc.enable()
+    left = {type(o).__name__ for o in await left_for_the_collector(one_transaction)}
     assert not left & {"UnitOfWork", "AsyncSession", "LedgerWork", "AppendedEvent"}
     assert await _verify(state) == (True, [])
