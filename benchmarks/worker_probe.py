@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import IO
 
 MIB = 2**20
+LARGE = 1000  # containers at least this long are followed from census to census
 
 
 def _report(write: Callable[[IO[str]], None]) -> None:
@@ -56,7 +57,7 @@ class _MallInfo2(ctypes.Structure):
 
 
 _counted: collections.Counter[str] = collections.Counter()  # objects by type at the last census
-_sizes: dict[int, int] = {}  # id → length of every container at the last census
+_sizes: dict[int, int] = {}  # id → length of every large container at the last census
 _PYMALLOC_LINES = ("# arenas allocated current", "# bytes in allocated blocks", "# bytes in available blocks", "Total")
 
 
@@ -104,7 +105,8 @@ def _census(handle: IO[str]) -> None:
     for start in range(0, len(objects), 10_000):
         referred = gc.get_referents(*objects[start : start + 10_000])
         containers += [r for r in referred if type(r) is dict and not gc.is_tracked(r)]
-    sizes = {id(o): len(o) for o in containers if o is not _sizes}
+    # Only the large ones are remembered, so that the census itself holds little.
+    sizes = {id(o): len(o) for o in containers if len(o) >= LARGE and o is not _sizes}
     largest = _largest_growth(sizes)
     growing = {id(o): o for o in containers if id(o) in largest}
     handle.write("containers grown most since the last census:\n")
