@@ -16,6 +16,7 @@ import os
 import signal
 import sys
 import tempfile
+import traceback
 import tracemalloc
 from collections.abc import Callable
 from typing import IO
@@ -27,7 +28,10 @@ LARGE = 1000  # containers at least this long are followed from census to census
 def _report(write: Callable[[IO[str]], None]) -> None:
     out = os.environ["CB_BENCH_WORKER_REPORT"]
     with open(out + ".tmp", "w") as handle:
-        write(handle)
+        try:
+            write(handle)
+        except Exception:  # a signal handler's error would surface in whatever the worker was doing
+            handle.write(traceback.format_exc())
     os.replace(out + ".tmp", out)
 
 
@@ -129,11 +133,13 @@ def _owner(container: object, mine: set[int]) -> str:
     for referrer in gc.get_referrers(container):
         if id(referrer) in mine:
             continue
+        if isinstance(referrer, functools._lru_cache_wrapper):
+            return f"{type(container).__name__} the lru_cache of {referrer.__module__}.{referrer.__qualname__}"
         if isinstance(referrer, dict):
             key = next((k for k, v in referrer.items() if v is container), None)
             if key is not None:
                 holder = next((h for h in gc.get_referrers(referrer) if getattr(h, "__dict__", None) is referrer), None)
-                where = (getattr(holder, "__name__", None) or type(holder).__qualname__) if holder else None
+                where = (getattr(holder, "__name__", None) or type(holder).__qualname__) if holder is not None else None
                 return (
                     f"{type(container).__name__} {where}.{key}"
                     if where
