@@ -16,8 +16,9 @@ then) to the last, the worker grew by less than 10 %. With --tracemalloc the wor
 allocations from the first sample on, and what it still holds of them at the end is printed, largest
 first (it slows the worker down several times: use it to find a leak, not for the curve). With
 --census every sample also prints glibc's heap (in use and free), Python's arenas, the objects the
-collector tracks by type and the size of each bounded cache: a cache still filling, a leak and a
-fragmented heap look alike in the RSS alone.
+collector tracks by type, the size of each bounded cache and the containers that grew most, with
+where each is kept (benchmarks/worker_probe.py): a cache still filling, a leak, garbage waiting for
+the cycle collector and a fragmented heap look alike in the RSS alone.
 """
 
 from __future__ import annotations
@@ -232,7 +233,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=4)
     parser.add_argument("--tracemalloc", action="store_true", help="print the worker's allocations that grew most")
     parser.add_argument(
-        "--census", action="store_true", help="at each sample, print the worker's heap, objects by type and cache sizes"
+        "--census",
+        action="store_true",
+        help="at each sample, print the worker's heap, objects by type, caches and growing containers",
     )
     return parser
 
