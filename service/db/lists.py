@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, any_, func, literal, select, tuple_
+from sqlalchemy import ColumnElement, func, literal, select, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -28,7 +28,9 @@ async def in_values(
     """``column IN values``."""
     if not await _on_postgresql(session):
         return column.in_(values)
-    return column == any_(literal(list(values), ARRAY(column.type)))
+    # func.any renders the same `= any($1)`; sqlalchemy.any_ would keep a comparator on the bound
+    # list that refers back to it, a cycle holding the list until a full collection (see in_pairs).
+    return column == func.any(literal(list(values), ARRAY(column.type)))
 
 
 async def in_pairs(
@@ -42,7 +44,7 @@ async def in_pairs(
         return tuple_(first, second).in_(pairs)
     # Two unnests in one select list run in step, row by row (PostgreSQL 10 and later). Not
     # FROM unnest(a, b) AS t(a, b): SQLAlchemy's table-valued alias and its columns refer to each
-    # other, so the cycle kept both arrays alive until the next full collection, which a worker
+    # other, and that cycle kept both arrays alive until the next full collection, which a worker
     # runs rarely (a batch's thousands of ids a request: 10 MiB per 100,000 records).
     firsts = func.unnest(literal([a for a, _ in pairs], ARRAY(first.type)))
     seconds = func.unnest(literal([b for _, b in pairs], ARRAY(second.type)))

@@ -46,8 +46,9 @@ async def test_the_listed_values_are_freed_with_the_statement(state: AppState) -
 
     async def run() -> None:
         async with state.db.session() as session:
-            criterion = await in_pairs(session, Entity.id, Entity.name, pairs)
-            await session.execute(select(Entity.id).where(criterion))
+            by_pairs = await in_pairs(session, Entity.id, Entity.name, pairs)
+            by_values = await in_values(session, Entity.id, [a for a, _ in pairs])
+            await session.execute(select(Entity.id).where(by_pairs, by_values))
 
     kept = [o for o in await left_for_the_collector(run) if isinstance(o, list) and len(o) == len(pairs)]
     assert kept == []
