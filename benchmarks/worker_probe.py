@@ -111,21 +111,16 @@ def _census(handle: IO[str]) -> None:
         containers += [r for r in referred if type(r) is dict and not gc.is_tracked(r)]
     # Only the large ones are remembered, so that the census itself holds little.
     sizes = {id(o): len(o) for o in containers if len(o) >= LARGE and o is not _sizes}
-    largest = _largest_growth(sizes)
-    growing = {id(o): o for o in containers if id(o) in largest}
+    growth = {key: size - _sizes.get(key, 0) for key, size in sizes.items()}
+    most = sorted(growth, key=growth.__getitem__, reverse=True)[:6]
+    wanted = set(most)
+    by_id = {id(o): o for o in containers if id(o) in wanted}
+    mine = {id(objects), id(containers), id(sizes), id(growth), id(by_id), id(_sizes)}
     handle.write("containers grown most since the last census:\n")
-    mine = {id(objects), id(containers), id(sizes), id(growing), id(_sizes)}
-    for key, container in sorted(
-        growing.items(), key=lambda item: sizes[item[0]] - _sizes.get(item[0], 0), reverse=True
-    ):
-        grown = sizes[key] - _sizes.get(key, 0)
-        handle.write(f"  {_owner(container, mine)}: {sizes[key]:,} ({grown:+,})\n")
+    for key in most:
+        handle.write(f"  {_owner(by_id[key], mine)}: {sizes[key]:,} ({growth[key]:+,})\n")
     _sizes.clear()
     _sizes.update(sizes)
-
-
-def _largest_growth(sizes: dict[int, int], count: int = 6) -> set[int]:
-    return set(sorted(sizes, key=lambda key: sizes[key] - _sizes.get(key, 0), reverse=True)[:count])
 
 
 def _owner(container: object, mine: set[int]) -> str:
@@ -139,11 +134,10 @@ def _owner(container: object, mine: set[int]) -> str:
             key = next((k for k, v in referrer.items() if v is container), None)
             if key is not None:
                 holder = next((h for h in gc.get_referrers(referrer) if getattr(h, "__dict__", None) is referrer), None)
-                where = (getattr(holder, "__name__", None) or type(holder).__qualname__) if holder is not None else None
+                if holder is None:
+                    return f"{type(container).__name__} in a dict at {key!r}"
                 return (
-                    f"{type(container).__name__} {where}.{key}"
-                    if where
-                    else f"{type(container).__name__} in a dict at {key!r}"
+                    f"{type(container).__name__} {getattr(holder, '__name__', None) or type(holder).__qualname__}.{key}"
                 )
         attributes = getattr(referrer, "__dict__", {}) if not isinstance(referrer, dict) else {}
         names = [name for name, value in attributes.items() if value is container]
