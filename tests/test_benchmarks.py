@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
+import httpx
 import pytest
 
 from service.matching.uscc import is_valid_uscc
@@ -22,7 +23,7 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 SCRIPTS = sorted(BENCHMARKS.glob("*.py"))
 MAIN_BLOCK = 'if __name__ == "__main__":'
 # Imported or installed by benchmarks; `make bench` skips them.
-HELPERS = {"alerta_peer.py", "bench_live_harness.py", "worker_probe.py"}
+HELPERS = {"alerta_peer.py", "bench_live_harness.py", "floor_app.py", "worker_probe.py"}
 
 
 @pytest.fixture(scope="module")
@@ -136,3 +137,16 @@ def test_the_generated_register_is_one_the_importer_takes_whole() -> None:
     parsed = [parse_registry_row(row) for row in rows]  # raises on a row the import would reject
     assert len({row.entity_id for row in parsed}) == len({row.name for row in parsed}) == 500
     assert all(row.uscc is not None and is_valid_uscc(row.uscc) for row in parsed)
+
+
+@pytest.mark.usefixtures("benchmarks_on_path")
+async def test_the_floor_app_answers_a_result_for_each_record_it_reads() -> None:
+    app = load("floor_app").app  # FLOOR_MODE unset: it reads, and needs no database
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://floor") as client,
+    ):
+        answer = await client.post("/api/v1/feeds/police/records", json=[{"jjdbh": "1"}, {"jjdbh": "2"}])
+        assert answer.json() == {"results": [{"status": "created", "incident_id": None}] * 2}
+        answer = await client.post("/api/v1/feeds/city/records", json={"taskId": "G1"})
+        assert answer.json() == {"results": [{"status": "created", "incident_id": None}]}
