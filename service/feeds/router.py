@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, UploadFile
 
@@ -73,25 +73,30 @@ async def _check_source(state: AppState, caller: Caller, source: str, operators_
     raise Forbidden(f"this key may not send records for {source!r}")
 
 
+async def read_push(state: AppState, caller: Caller, request: Request, response: Response, not_json: str) -> Any:
+    """A department push's JSON body, counted against the ingest limits: the request per IP, then each
+    of its records per key. ``not_json`` is the 415's message for a body of another media type."""
+    limits = state.rate_limits
+    await limits.hit(limits.ingest_per_ip, "ingest-ip", client_ip(request))
+    if not is_json_media_type(request.headers.get("content-type", "")):
+        raise UnsupportedMediaType(not_json)
+    payload = json_body(request)  # read, and refused if it is not JSON, by the JSON guard every route shares
+    cost = len(payload) if isinstance(payload, list) and payload else 1
+    await limits.hit(limits.ingest_per_key, "ingest-key", str(caller.principal_id), cost=cost)
+    if isinstance(payload, list) and len(payload) >= REBALANCE_AFTER_RECORDS:
+        response.headers["Connection"] = "close"
+    return payload
+
+
 @router.post("/feeds/{source}/records", response_model=IngestReport, openapi_extra=PUSH_BODY_SCHEMA)
 async def push_records(
     source: SourcePath, request: Request, response: Response, state: StateDep, caller: CallerDep
 ) -> IngestReport:
     """One record, or an array of up to 1,000, in the source's native format; a result for each."""
     await _check_source(state, caller, source, operators_too=False)
-    limits = state.rate_limits
-    await limits.hit(limits.ingest_per_ip, "ingest-ip", client_ip(request))
-    if not is_json_media_type(request.headers.get("content-type", "")):
-        raise UnsupportedMediaType("send the records as application/json (files go to /files)")
-    payload = json_body(request)  # read, and refused if it is not JSON, by the JSON guard every route shares
-    await limits.hit(
-        limits.ingest_per_key,
-        "ingest-key",
-        str(caller.principal_id),
-        cost=len(payload) if isinstance(payload, list) and payload else 1,
+    payload = await read_push(
+        state, caller, request, response, "send the records as application/json (files go to /files)"
     )
-    if isinstance(payload, list) and len(payload) >= REBALANCE_AFTER_RECORDS:
-        response.headers["Connection"] = "close"
     return await service.ingest_push(state, source, caller.actor, payload)
 
 

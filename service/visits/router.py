@@ -8,13 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from service.deps import CallerDep, OperatorDep, PageLimit, PageOffset, SessionDep, StateDep
-from service.errors import Forbidden, Unprocessable, UnsupportedMediaType
+from service.errors import Forbidden, Unprocessable
 from service.feeds.adapters import visits as log
-from service.feeds.router import PUSH_BODY_SCHEMA, REBALANCE_AFTER_RECORDS
+from service.feeds.router import PUSH_BODY_SCHEMA, read_push
 from service.feeds.schemas import IngestReport
-from service.formats.json_body import is_json_media_type
-from service.http import json_body
-from service.ratelimit import client_ip
 from service.visits.schemas import VisitList, VisitOut
 from service.visits.service import ingest_visits, list_visits
 from service.vocabulary import Role
@@ -30,19 +27,7 @@ async def push_visits(request: Request, response: Response, state: StateDep, cal
     itself stays in the visit log."""
     if not (caller.role == Role.DEPARTMENT and caller.source == log.SOURCE):
         raise Forbidden(f"this key may not send records for {log.SOURCE!r}")
-    limits = state.rate_limits
-    await limits.hit(limits.ingest_per_ip, "ingest-ip", client_ip(request))
-    if not is_json_media_type(request.headers.get("content-type", "")):
-        raise UnsupportedMediaType("send the visits as application/json")
-    payload = json_body(request)
-    await limits.hit(
-        limits.ingest_per_key,
-        "ingest-key",
-        str(caller.principal_id),
-        cost=len(payload) if isinstance(payload, list) and payload else 1,
-    )
-    if isinstance(payload, list) and len(payload) >= REBALANCE_AFTER_RECORDS:
-        response.headers["Connection"] = "close"
+    payload = await read_push(state, caller, request, response, "send the visits as application/json")
     return await ingest_visits(state, caller.actor, payload)
 
 
