@@ -90,6 +90,7 @@ def install_error_handlers(app: FastAPI) -> None:
         log.error("database error: %s", type(exc.orig).__name__, exc_info=exc)
         return _internal_error()
 
+    # Only what fails outside RequestContextMiddleware comes here; that middleware answers the rest.
     @app.exception_handler(Exception)
     async def on_unexpected(_request: Request, exc: Exception) -> JSONResponse:
         log.error("unhandled error: %s", type(exc).__name__, exc_info=exc)
@@ -307,7 +308,7 @@ class RequestContextMiddleware:
         request_id = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else secrets.token_hex(8)
         token = request_id_var.set(request_id)
         started = time.perf_counter()
-        status = 500
+        status: int | None = None
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
@@ -319,19 +320,26 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            # Answered here, not by Starlette's outermost handler: this answer carries the request id,
+            # and the connection stays open for the client's next request.
+            if scope["type"] != "http" or status is not None:
+                raise
+            log.error("unhandled error: %s", type(exc).__name__, exc_info=exc)
+            await _internal_error()(scope, receive, send_with_id)
         finally:
             if scope["type"] == "http":
                 duration_ms = round((time.perf_counter() - started) * 1000, 2)
                 route = scope.get("route")
                 path_template = getattr(route, "path", None) or "unmatched"
                 if self.metrics is not None:
-                    self.metrics.observe_request(scope["method"], path_template, status, duration_ms / 1000)
+                    self.metrics.observe_request(scope["method"], path_template, status or 500, duration_ms / 1000)
                 log.info(
                     "request",
                     extra={
                         "method": scope["method"],
                         "path": scope["path"],
-                        "status": status,
+                        "status": status or 500,
                         "duration_ms": duration_ms,
                     },
                 )

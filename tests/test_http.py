@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from service.settings import Settings
 from tests.conftest import Principals
@@ -271,6 +272,48 @@ async def test_nul_characters_and_unpaired_surrogates(client: httpx.AsyncClient,
     lone = json.dumps(police_call("N2", bjnr="?")).replace('"?"', '"\\ud800"').encode()
     pushed = await client.post(PUSH, content=lone, headers={**principals.police, "content-type": "application/json"})
     assert rejected_fields(pushed) == {"bjnr"}
+
+
+async def test_field_names_no_database_can_store(client: httpx.AsyncClient, principals: Principals) -> None:
+    """A NUL or a lone surrogate in a field's name, at the top or inside, rejects that record only (a
+    lone surrogate in a name was a 500 that lost the whole batch)."""
+    batch = [
+        police_call("K1"),
+        {**police_call("K2"), "note?": "x"},
+        {**police_call("K3"), "afdw": {"a\x00b": 1}},
+        {**police_call("K4"), "c\x00d": "x"},
+    ]
+    body = json.dumps(batch).replace('"note?"', '"note\\ud83d"').encode()
+    pushed = await client.post(PUSH, content=body, headers={**principals.police, "content-type": "application/json"})
+    assert pushed.status_code == 200, pushed.text
+    results = pushed.json()["results"]
+    assert [result["status"] for result in results] == ["created", "rejected", "rejected", "rejected"]
+    assert [[error["field"] for error in result["errors"]] for result in results[1:]] == [
+        ["note\\ud83d"],
+        ["afdw"],
+        ["c\\x00d"],
+    ]
+    assert all("a field name contains" in result["errors"][0]["reason"] for result in results[1:])
+    stored = await client.get("/api/v1/feeds/police/records/K1", headers=principals.police)
+    assert stored.status_code == 200, stored.text
+
+
+# ── what the service did not expect ───────────────────────────────────────────────────────────
+
+
+async def test_an_unexpected_failure_is_a_500_that_names_its_request(app: FastAPI, client: httpx.AsyncClient) -> None:
+    """The answer carries the request id in its header and message (it said "request id None", with no
+    header), and the service answers the next request as usual."""
+
+    async def fail() -> None:
+        raise RuntimeError("a bug")
+
+    app.add_api_route("/api/v1/test-failure", fail)
+    failed = await client.get("/api/v1/test-failure", headers={"X-Request-ID": "req-42"})
+    assert error_of(failed, 500)["message"] == "internal error; request id req-42"
+    assert failed.headers["x-request-id"] == "req-42"
+    assert failed.headers["x-content-type-options"] == "nosniff"
+    assert (await client.get("/healthz")).status_code == 200
 
 
 # ── regressions: 500s Schemathesis found (tests/test_fuzz_openapi.py) ─────────────────

@@ -48,19 +48,36 @@ def storable_copy(item: Mapping[str, Any]) -> tuple[dict[str, Any], list[FieldEr
     """A JSON-safe deep copy of the record, and the fields that cannot be stored at all.
 
     Spreadsheet dates become ISO text. NUL characters, lone surrogates and non-finite numbers
-    cannot be stored in PostgreSQL's JSON, so they are errors naming the top-level field.
+    cannot be stored in PostgreSQL's JSON, in a value or in a field's name, so they are errors
+    naming the top-level field.
     """
     errors: list[FieldError] = []
     copy: dict[str, Any] = {}
     for key, value in item.items():
-        if not isinstance(key, str):
-            errors.append(FieldError(str(key), "field names must be text"))
-            continue
         try:
-            copy[key] = storable_value(value)
+            copy[storable_name(key)] = storable_value(value)
         except FieldProblem as problem:
-            errors.append(FieldError(key, problem.reason))
+            errors.append(FieldError(printable_name(key), problem.reason))
     return copy, errors
+
+
+def storable_name(key: object) -> str:
+    """A field's name, if it can be stored; FieldProblem if not."""
+    if type(key) is not str:
+        raise FieldProblem("field names must be text")
+    if not key.isprintable():  # one call in C for the common name; the checks below are rare
+        if "\x00" in key:
+            raise FieldProblem("a field name contains a NUL character")
+        try:
+            key.encode("utf-8")
+        except UnicodeEncodeError:
+            raise FieldProblem("a field name contains invalid Unicode (a lone surrogate)") from None
+    return key
+
+
+def printable_name(key: object) -> str:
+    """A field's name as an error can carry it: a lone surrogate or a NUL spelled as an escape."""
+    return str(key).encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
 
 
 def storable_value(value: Any) -> Any:
@@ -83,9 +100,7 @@ def storable_value(value: Any) -> Any:
     if isinstance(value, datetime | date | time):
         return value.isoformat()
     if isinstance(value, Mapping):
-        if not all(isinstance(key, str) for key in value):
-            raise FieldProblem("field names must be text")
-        return {key: storable_value(inner) for key, inner in value.items()}
+        return {storable_name(key): storable_value(inner) for key, inner in value.items()}
     if isinstance(value, list | tuple):
         return [storable_value(inner) for inner in value]
     raise FieldProblem(f"cannot be stored: {describe_type(value)}")

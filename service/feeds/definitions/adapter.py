@@ -24,7 +24,9 @@ from service.feeds.adapters.base import (
     as_record_id,
     make_title,
     normalise_word,
+    printable_name,
     require_object,
+    storable_name,
     storable_value,
 )
 from service.feeds.adapters.phone import PHONE_LIKE as _PHONE_LIKE
@@ -627,11 +629,12 @@ def _list_reader(field: str, item: str) -> _Read:
 
 
 def _storable_copy(record: Mapping[str, Any], errors: list[FieldError]) -> dict[str, Any]:
-    """storable_copy (service/feeds/adapters/base.py), flat text and numbers copied without a call."""
+    """storable_copy (service/feeds/adapters/base.py), flat text and numbers under plain names copied
+    without a call."""
     copy: dict[str, Any] = {}
     for key, value in record.items():
         kind = type(value)
-        if type(key) is not str:
+        if type(key) is not str or not key.isprintable():
             pass
         elif kind is str:
             if "\x00" not in value:
@@ -648,13 +651,10 @@ def _storable_copy(record: Mapping[str, Any], errors: list[FieldError]) -> dict[
         elif value is None or kind is int or (kind is float and math.isfinite(value)):
             copy[key] = value
             continue
-        if type(key) is not str:
-            errors.append(FieldError(str(key), "field names must be text"))
-            continue
         try:
-            copy[key] = storable_value(value)
+            copy[storable_name(key)] = storable_value(value)
         except FieldProblem as problem:
-            errors.append(FieldError(key, problem.reason))
+            errors.append(FieldError(printable_name(key), problem.reason))
     return copy
 
 
