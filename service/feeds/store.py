@@ -195,7 +195,9 @@ async def store_records(uow: UnitOfWork, items: Sequence[ParsedRecord], rules: P
             "previous_status_text": change.previous_status,
         }
         await placement.note(incident_id, "report_updated", change.actor, data)
-        if change.moved:  # it may belong in another incident now
+        if not change.record.is_problem:  # an inspection found wanting, revised to "passed"
+            await placement.withdraw(report(change.record, change.actor), incident_id, "revised: not a problem")
+        elif change.moved:  # it may belong in another incident now
             await placement.relocate(
                 report(change.record, change.actor),
                 incident_id,

@@ -23,6 +23,7 @@ from service.db.bulk import insert_rows
 from service.db.database import UnitOfWork
 from service.db.ids import reserve_ids
 from service.db.lists import in_pairs, in_values
+from service.incidents import lifecycle
 from service.incidents.lifecycle import OPEN_STATUSES
 from service.incidents.merging import IncidentFacts, MergeSettings, ReportFacts, place_report
 from service.incidents.models import Incident, IncidentRow
@@ -105,6 +106,10 @@ class _Candidate:
             first_reported_at=self.incident.first_reported_at,
             report_locations=tuple(loc for _, loc in reports),
         )
+
+
+# The rejection of an incident whose only reports were revised into "not a problem" (operators read it).
+WITHDRAWN_NOTE = "上报部门修订记录后，已不属于问题"
 
 
 def _location(record: PlacedRecord) -> Location:
@@ -203,6 +208,26 @@ class PlacementPass:
             return survivor.incident
         await self._detach(current, report, reason)
         return await self.place(report)
+
+    async def withdraw(self, report: Report, incident_id: int, reason: str) -> IncidentRow:
+        """Take a stored record that is no longer a problem (its department revised it) out of incident
+        ``incident_id``. An open incident left without reports is rejected if nobody has started on it
+        yet; one being worked stays for its operator to close. A finished incident keeps its history."""
+        record, candidate = report.record, self._loaded[incident_id]
+        incident = candidate.incident
+        if incident.status not in OPEN_STATUSES:
+            candidate.reports.pop(record.id, None)
+            record.incident_id = None
+            return incident
+        await self._detach(candidate, report, reason)
+        if incident.report_count <= 0 and Status.REJECTED in lifecycle.allowed_transitions(incident.status):
+            previous = incident.status
+            incident.status = Status.REJECTED
+            incident.resolved_at = incident.resolved_at or utcnow()
+            incident.resolution_note = WITHDRAWN_NOTE
+            data = {"from": previous, "to": Status.REJECTED, "note": WITHDRAWN_NOTE}
+            await self._change(incident, "status_changed", report.actor, data)
+        return incident
 
     async def note(self, incident_id: int, type: str, actor: str, data: dict[str, Any]) -> None:
         """A change to a loaded incident that moves no report (a report of it was updated)."""

@@ -8,9 +8,11 @@ from typing import Any
 import httpx
 import pytest
 
+from service.incidents.placement import WITHDRAWN_NOTE
 from service.matching.geo import METRES_PER_DEGREE_LAT
 from tests.conftest import Principals
 from tests.support.feeds import XIAOZHU, XINYUAN, at, city_case, incident, police_call, push_ok
+from tests.support.records import market_item
 
 pytestmark = pytest.mark.usefixtures("registry", "ledger_checked")
 
@@ -82,3 +84,38 @@ async def test_a_record_revised_twice_in_one_request_ends_where_its_last_revisio
     assert first["incident_id"] == last["incident_id"] and last["entity_id"] == XIAOZHU[0]
     detail = await incident(client, principals.operator, last["incident_id"])
     assert (detail["entity_id"], detail["category"], detail["report_count"]) == (XIAOZHU[0], "fire", 1)
+
+
+def inspection(record_id: str, day: str, passed: bool = False) -> dict[str, Any]:
+    """A market inspection at 重庆小面: found wanting, or (revised) passed."""
+    if passed:
+        return market_item(record_id, 检查日期=day, 检查结果="符合", 处理措施="通过", 问题描述="")
+    return market_item(record_id, 检查日期=day)
+
+
+async def test_a_report_revised_into_no_problem_leaves_its_incident(
+    client: httpx.AsyncClient, principals: Principals
+) -> None:
+    """Its incident, left without reports before anybody started on it, is rejected with a note that
+    says why; revised back into a problem, it is placed again."""
+    [found] = await push_ok(client, principals.market, "market", inspection("M1", "2026/10/05"))
+    [passed] = await push_ok(client, principals.market, "market", inspection("M1", "2026/10/05", passed=True))
+    assert passed["status"] == "updated" and passed["incident_id"] is None
+    gone = await incident(client, principals.operator, found["incident_id"])
+    assert (gone["status"], gone["report_count"], gone["records"]) == ("rejected", 0, [])
+    assert gone["resolution_note"] == WITHDRAWN_NOTE
+    [again] = await push_ok(client, principals.market, "market", inspection("M1", "2026/10/05"))
+    assert again["incident_id"] not in (None, found["incident_id"])
+
+
+async def test_an_incident_keeps_its_other_reports_when_one_is_revised_into_no_problem(
+    client: httpx.AsyncClient, principals: Principals
+) -> None:
+    first, second = await push_ok(
+        client, principals.market, "market", [inspection("M2", "2026/10/05"), inspection("M3", "2026/10/06")]
+    )
+    assert first["incident_id"] == second["incident_id"]
+    await push_ok(client, principals.market, "market", inspection("M3", "2026/10/06", passed=True))
+    kept = await incident(client, principals.operator, first["incident_id"])
+    assert (kept["status"], kept["report_count"]) == ("new", 1)
+    assert [r["source_record_id"] for r in kept["records"]] == ["M2"]
