@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import ColumnElement, and_, or_, select, update
 
@@ -88,10 +88,18 @@ class Report:
 Location = tuple[float, float] | None
 
 
+class _Held(NamedTuple):
+    """What an incident's placement needs of one report it holds."""
+
+    at: datetime
+    location: Location
+    source: str
+
+
 @dataclass
 class _Candidate:
     incident: IncidentRow
-    reports: dict[int, tuple[datetime, Location]] = field(default_factory=dict)  # by record id
+    reports: dict[int, _Held] = field(default_factory=dict)  # by record id
 
     def facts(self) -> IncidentFacts:
         reports = list(self.reports.values())
@@ -102,14 +110,18 @@ class _Candidate:
             status=self.incident.status,
             lat=self.incident.lat,
             lng=self.incident.lng,
-            report_times=tuple(at for at, _ in reports),
+            report_times=tuple(held.at for held in reports),
             first_reported_at=self.incident.first_reported_at,
-            report_locations=tuple(loc for _, loc in reports),
+            report_locations=tuple(held.location for held in reports),
         )
 
 
 # The rejection of an incident whose only reports were revised into "not a problem" (operators read it).
 WITHDRAWN_NOTE = "上报部门修订记录后，已不属于问题"
+
+
+def _held(record: PlacedRecord) -> _Held:
+    return _Held(record.occurred_at, _location(record), record.source)
 
 
 def _location(record: PlacedRecord) -> Location:
@@ -319,7 +331,7 @@ class PlacementPass:
             incident.overdue = is_overdue(incident.due_at, utcnow())
         incident.category, incident.severity, incident.title = record.category, record.severity, record.title[:300]
         incident.first_reported_at = incident.last_reported_at = record.occurred_at
-        candidate.reports[record.id] = (record.occurred_at, _location(record))
+        candidate.reports[record.id] = _held(record)
         self._remember(candidate)
 
     async def _detach(self, candidate: _Candidate, report: Report, reason: str) -> None:
@@ -327,8 +339,10 @@ class PlacementPass:
         candidate.reports.pop(record.id, None)
         incident.report_count -= 1
         if candidate.reports:
-            times = [at for at, _ in candidate.reports.values()]
+            times = [held.at for held in candidate.reports.values()]
             incident.first_reported_at, incident.last_reported_at = min(times), max(times)
+            still = {held.source for held in candidate.reports.values()}
+            incident.sources = [source for source in incident.sources if source in still]
         data = {"record_id": record.id, "reason": reason}
         await self._change(incident, "report_detached", report.actor, data)
         record.incident_id = None
@@ -363,7 +377,7 @@ class PlacementPass:
         self._opened.append(incident)
         record.incident_id = incident.id
         self._placed.append(record)
-        self._remember(_Candidate(incident, {record.id: (record.occurred_at, _location(record))}))
+        self._remember(_Candidate(incident, {record.id: _held(record)}))
         await self._change(incident, "created", report.actor, _report_data(record))
         return incident
 
@@ -371,7 +385,7 @@ class PlacementPass:
         incident, record = candidate.incident, report.record
         record.incident_id = incident.id
         self._placed.append(record)
-        candidate.reports[record.id] = (record.occurred_at, _location(record))
+        candidate.reports[record.id] = _held(record)
         incident.report_count += 1
         if record.source not in incident.sources:
             incident.sources = [*incident.sources, record.source]
@@ -463,13 +477,18 @@ class PlacementPass:
             return
         reports = await session.execute(
             select(
-                SourceRecord.id, SourceRecord.incident_id, SourceRecord.occurred_at, SourceRecord.lat, SourceRecord.lng
+                SourceRecord.id,
+                SourceRecord.incident_id,
+                SourceRecord.occurred_at,
+                SourceRecord.lat,
+                SourceRecord.lng,
+                SourceRecord.source,
             ).where(await in_values(session, SourceRecord.incident_id, [i.id for i in new]))
         )
-        by_incident: dict[int, dict[int, tuple[datetime, Location]]] = defaultdict(dict)
+        by_incident: dict[int, dict[int, _Held]] = defaultdict(dict)
         for row in reports:
             location = None if row.lat is None or row.lng is None else (row.lat, row.lng)
-            by_incident[row.incident_id][row.id] = (row.occurred_at, location)
+            by_incident[row.incident_id][row.id] = _Held(row.occurred_at, location, row.source)
         for incident in new:
             self._read[incident.id] = incident.version
             self._remember(_Candidate(incident, by_incident.get(incident.id, {})))

@@ -119,3 +119,16 @@ async def test_an_incident_keeps_its_other_reports_when_one_is_revised_into_no_p
     kept = await incident(client, principals.operator, first["incident_id"])
     assert (kept["status"], kept["report_count"]) == ("new", 1)
     assert [r["source_record_id"] for r in kept["records"]] == ["M2"]
+
+
+async def test_an_incident_lists_only_the_departments_whose_reports_it_still_holds(
+    client: httpx.AsyncClient, principals: Principals
+) -> None:
+    [police] = await push_ok(client, principals.police, "police", call(XINYUAN, "U1", 0))
+    [city] = await push_ok(client, principals.city, "city", city_case("U2", at(1), shop=XINYUAN[1], address=XINYUAN[2]))
+    assert police["incident_id"] == city["incident_id"]
+    both = await incident(client, principals.operator, police["incident_id"])
+    assert sorted(both["sources"]) == ["city", "police"]
+    await push_ok(client, principals.city, "city", city_case("U2", at(1), shop=XIAOZHU[1], address=XIAOZHU[2]))
+    left = await incident(client, principals.operator, police["incident_id"])
+    assert (left["sources"], left["report_count"]) == (["police"], 1)
