@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, params
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -236,6 +236,40 @@ def json_body(request: Request) -> Any:
     itself); an empty body is refused as the guard refuses it."""
     guarded: _GuardedJson | None = request.scope.get(_JSON_BODY)
     return guarded.value if guarded is not None else read_json(b"")
+
+
+async def refuse_other_media_types(request: HTTPConnection) -> None:
+    """A body in a media type its route does not take is refused with 415 naming the type it does,
+    rather than by the route's validation ("file: Field required"). An app-wide dependency, like
+    ``refuse_unstorable_text``; routes that read their body themselves (department pushes) judge it
+    themselves."""
+    route = request.scope.get("route")
+    if request.scope["type"] != "http" or not isinstance(route, APIRoute) or route.body_field is None:
+        return
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    field_info = route.body_field.field_info
+    if isinstance(field_info, params.File):
+        expected, taken = "multipart/form-data", media_type == "multipart/form-data"
+    elif isinstance(field_info, params.Form):
+        expected = "application/x-www-form-urlencoded"
+        taken = media_type in ("application/x-www-form-urlencoded", "multipart/form-data")
+    elif not media_type:
+        return  # no body at all: the route's validation says what is missing
+    else:
+        expected, taken = "application/json", is_json_media_type(media_type)
+    if not taken:
+        shown = media_type[:64] or "a body without a content type"
+        raise UnsupportedMediaType(
+            f"{request.scope['method']} {request.url.path} takes {_TAKES[expected]}, not {shown}",
+            [{"field": "content-type", "reason": f"expected {expected}"}],
+        )
+
+
+_TAKES = {
+    "multipart/form-data": "a file upload (multipart/form-data)",
+    "application/x-www-form-urlencoded": "a form (application/x-www-form-urlencoded, or multipart/form-data)",
+    "application/json": "application/json",
+}
 
 
 async def refuse_unstorable_text(request: HTTPConnection) -> None:

@@ -22,6 +22,7 @@ from service.http import (
     InputGuardMiddleware,
     RequestContextMiddleware,
     install_error_handlers,
+    refuse_other_media_types,
     refuse_unstorable_text,
 )
 from service.incidents.router import router as incidents_router
@@ -65,7 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=VERSION,
         description="Joint command centre service: register, department feeds, incidents, ledger, live stream.",
         lifespan=lifespan,
-        dependencies=[Depends(refuse_unstorable_text)],
+        dependencies=[Depends(refuse_other_media_types), Depends(refuse_unstorable_text)],
     )
     app.state.metrics = Metrics()
     install_error_handlers(app)

@@ -84,8 +84,14 @@ async def test_wrong_content_type_on_operator_routes(client: httpx.AsyncClient, 
     )
     assert error_fields(entity) == {"content-type"} and error_of(entity, 415)
     not_multipart = await client.post("/api/v1/feeds/market/files", json={"file": "x"}, headers=principals.market)
-    assert error_fields(not_multipart) == {"file"} and error_of(not_multipart, 422)
+    assert error_fields(not_multipart) == {"content-type"}
+    assert "multipart/form-data" in str(error_of(not_multipart, 415)["message"])
     [pushed] = (await push(client, principals.police, "police", police_call("P1"))).json()["results"]
+    incident_url = f"/api/v1/incidents/{pushed['incident_id']}"
+    form = await client.post(f"{incident_url}/status", data={"status": "rejected"}, headers=principals.operator)
+    assert "application/json" in str(error_of(form, 415)["message"]) and error_fields(form) == {"content-type"}
+    json_photo = await client.post(f"{incident_url}/attachments", json={"file": "x"}, headers=principals.operator)
+    assert error_of(json_photo, 415) and error_fields(json_photo) == {"content-type"}
     photo = await client.post(
         f"/api/v1/incidents/{pushed['incident_id']}/attachments",
         files={"file": ("photo.jpg", b"MZ\x90\x00 not an image", "image/jpeg")},

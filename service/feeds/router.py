@@ -70,7 +70,7 @@ async def _check_source(state: AppState, caller: Caller, source: str, operators_
         return
     if operators_too and caller.role in OPERATOR_ROLES:
         return
-    raise Forbidden(f"this key may not send records for {source!r}")
+    raise Forbidden(f"this key has no access to {source!r}'s records")
 
 
 async def read_push(state: AppState, caller: Caller, request: Request, response: Response, not_json: str) -> Any:
@@ -115,7 +115,8 @@ async def upload_file(
     return await service.ingest_file(state, source, caller.actor, data, file.filename or "", file.content_type)
 
 
-@router.get("/feeds/{source}/records/{source_record_id}", response_model=RecordStatusOut)
+# ":path": a department's ids may hold a "/" (the visit log's urgent needs do), sent as %2F or as is.
+@router.get("/feeds/{source}/records/{source_record_id:path}", response_model=RecordStatusOut)
 async def record_status(
     source: SourcePath,
     source_record_id: Annotated[str, Path(max_length=128)],

@@ -23,7 +23,7 @@ NUL_REASON = "contains a NUL character, which cannot be stored"
 # Only a body with one of these escapes can hold a NUL or a surrogate once decoded.
 _SUSPECT_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
 NOT_UTF8_HINT = (
-    "JSON must be UTF-8; a department's export file as it is (GBK CSV or JSON lines) goes to "
+    "JSON must be UTF-8; a department's export file as it is (CSV in GBK or UTF-8, or XLSX) goes to "
     "POST /api/v1/feeds/{source}/files"
 )
 
