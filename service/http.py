@@ -247,18 +247,18 @@ async def refuse_other_media_types(request: HTTPConnection) -> None:
     if request.scope["type"] != "http" or not isinstance(route, APIRoute) or route.body_field is None:
         return
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if not media_type:
+        return  # no body at all: the route's validation says what is missing
     field_info = route.body_field.field_info
     if isinstance(field_info, params.File):
         expected, taken = "multipart/form-data", media_type == "multipart/form-data"
     elif isinstance(field_info, params.Form):
         expected = "application/x-www-form-urlencoded"
         taken = media_type in ("application/x-www-form-urlencoded", "multipart/form-data")
-    elif not media_type:
-        return  # no body at all: the route's validation says what is missing
     else:
         expected, taken = "application/json", is_json_media_type(media_type)
     if not taken:
-        shown = media_type[:64] or "a body without a content type"
+        shown = media_type[:64]
         raise UnsupportedMediaType(
             f"{request.scope['method']} {request.url.path} takes {_TAKES[expected]}, not {shown}",
             [{"field": "content-type", "reason": f"expected {expected}"}],
