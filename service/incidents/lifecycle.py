@@ -32,6 +32,12 @@ _TRANSITIONS: dict[str, tuple[Status, ...]] = {
     Status.MERGED: (),
 }
 
+# What an inspector may do with an incident assigned to them: start the work and report it done.
+# Verifying it (closing), reopening it and rejecting it are the operators' call.
+INSPECTOR_TRANSITIONS: frozenset[tuple[Status, Status]] = frozenset(
+    {(Status.DISPATCHED, Status.IN_PROGRESS), (Status.IN_PROGRESS, Status.RESOLVED)}
+)
+
 # Closing needs the resolution, rejecting needs the reason: both end the incident for good.
 NOTE_REQUIRED_FOR: frozenset[Status] = frozenset({Status.CLOSED, Status.REJECTED})
 

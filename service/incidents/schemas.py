@@ -1,11 +1,13 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 from service.records.schemas import RecordOut
 from service.vocabulary import Category, Severity, Source, Status
+
+NOTE_MAX_CHARS = 4000  # a note, or the note of a status change
 
 
 class IncidentOut(BaseModel):
@@ -75,7 +77,7 @@ class IncidentDetail(IncidentOut):
 
 class StatusIn(BaseModel):
     status: Status
-    note: str | None = Field(default=None, max_length=2000)
+    note: str | None = Field(default=None, max_length=NOTE_MAX_CHARS)
     expected_version: int = Field(ge=0, le=2**31 - 1)
 
 
@@ -85,7 +87,7 @@ class AssignIn(BaseModel):
 
 
 class NoteIn(BaseModel):
-    text: str = Field(min_length=1, max_length=4000)
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NOTE_MAX_CHARS)]
 
 
 class MergeIn(BaseModel):

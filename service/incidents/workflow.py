@@ -78,6 +78,10 @@ async def change_status(
             f"a note is required to move to {target}",
             [{"field": "note", "reason": "required for this status"}],
         ) from None
+    if caller.role == Role.INSPECTOR and (incident.status, target) not in lifecycle.INSPECTOR_TRANSITIONS:
+        raise Forbidden(
+            f"inspectors start their work and report it done; {incident.status} → {target} is the operators' call"
+        )
     note = mask_phone_numbers(note) if note is not None else None  # into the ledger: no caller's number
     previous, now = incident.status, utcnow()
     incident.status = target
@@ -126,6 +130,7 @@ async def assign(
 
 async def add_note(uow: UnitOfWork, incident_id: int, caller: Caller, text: str) -> Incident:
     incident = await _load_for_change(uow, incident_id, caller, None)
+    _refuse_if_finished(incident, "notes")
     text = mask_phone_numbers(text)  # into the ledger: no caller's number, however the inspector wrote it
     uow.session.add(IncidentNote(incident_id=incident.id, author=caller.name, text=text, created_at=utcnow()))
     await record_change(uow, incident, "note_added", caller.actor, {"text": text})
@@ -153,6 +158,7 @@ async def add_attachment(
     # rollback leaves the file behind; it is content-addressed, so a retry simply reuses it.
     await asyncio.to_thread(_store_file, directory / relative, data)
     incident = await _load_for_change(uow, incident_id, caller, None)
+    _refuse_if_finished(incident, "photos")
     attachment = Attachment(
         incident_id=incident.id,
         filename=download_name(filename, relative.name),
@@ -188,6 +194,15 @@ async def _check_may_act(uow: UnitOfWork, incident_id: int, caller: Caller) -> N
         raise NotFound(f"no incident {incident_id}")
     if not _may_act(caller, row.assignee):
         raise Forbidden("inspectors may change only the incidents assigned to them")
+
+
+def _refuse_if_finished(incident: Incident, what: str) -> None:
+    """Closed, rejected and merged incidents are finished for good (docs/workflow.md §1)."""
+    if not lifecycle.is_open(incident.status):
+        raise Unprocessable(
+            f"incident {incident.id} is {incident.status}: {what} go to open incidents only",
+            [{"field": "status", "reason": "not open"}],
+        )
 
 
 def _store_file(target: Path, data: bytes) -> None:

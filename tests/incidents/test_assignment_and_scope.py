@@ -104,3 +104,47 @@ async def test_assign_notes_and_inspector_scope(
     assert (await get(client, insp, "/incidents"))["total"] == 0
     assert {i["id"] for i in (await get(client, insp2, "/incidents"))["items"]} == {mine, theirs}
     assert (await client.get(f"{API}/incidents/{mine}", headers=insp)).status_code == 403
+
+
+async def test_an_inspector_starts_and_finishes_the_work_and_operators_do_the_rest(
+    client: httpx.AsyncClient, principals: Principals, registry: None
+) -> None:
+    """Verifying (closing), reopening and rejecting are the operators' call, as the screens say."""
+    op, insp = principals.operator, principals.inspector
+    incident_id = (await open_incident(client, principals.police, police_call(XINYUAN, "noise")))["id"]
+    await _assign(client, op, incident_id, "insp")
+
+    async def step(headers: dict[str, str], status: str, note: str | None = None) -> httpx.Response:
+        version = (await get(client, op, f"/incidents/{incident_id}"))["version"]
+        return await change_status(client, headers, incident_id, status, version, note)
+
+    assert (await step(insp, "rejected", "现场无问题")).status_code == 403
+    assert (await step(insp, "in_progress")).status_code == 200
+    assert (await step(insp, "resolved")).status_code == 200
+    for status, note in (("closed", "已处理"), ("in_progress", None)):
+        refused = await step(insp, status, note)
+        assert refused.status_code == 403 and "operators' call" in error_of(refused)["message"]
+    assert (await step(op, "in_progress")).status_code == 200  # reopened: verification failed
+    assert (await step(insp, "resolved")).status_code == 200
+    assert (await step(op, "closed", "复核通过")).json()["status"] == "closed"
+
+
+async def test_notes_are_kept_to_open_incidents_and_to_4000_characters(
+    client: httpx.AsyncClient, principals: Principals, registry: None
+) -> None:
+    op = principals.operator
+    incident_id = (await open_incident(client, principals.police, police_call(XIAOZHU, "noise")))["id"]
+    notes = f"{API}/incidents/{incident_id}/notes"
+    assert (await client.post(notes, json={"text": "   "}, headers=op)).status_code == 422  # blank
+    assert (await client.post(notes, json={"text": "长" * 4001}, headers=op)).status_code == 422
+    assert (await client.post(notes, json={"text": "长" * 4000}, headers=op)).status_code == 201
+    version = (await get(client, op, f"/incidents/{incident_id}"))["version"]
+    too_long = await change_status(client, op, incident_id, "rejected", version, "由" * 4001)
+    assert too_long.status_code == 422 and error_of(too_long)["details"][0]["field"] == "note"
+    assert (await change_status(client, op, incident_id, "rejected", version, "由" * 4000)).status_code == 200
+
+    finished = await client.post(notes, json={"text": "补充说明"}, headers=op)
+    assert finished.status_code == 422 and error_of(finished)["details"] == [{"field": "status", "reason": "not open"}]
+    photo = {"file": ("photo.png", png(), "image/png")}
+    response = await client.post(f"{API}/incidents/{incident_id}/attachments", files=photo, headers=op)
+    assert response.status_code == 422
