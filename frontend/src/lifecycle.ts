@@ -28,6 +28,9 @@ export const ACTION_LABELS: Partial<Record<IncidentStatus, string>> = {
   rejected: '驳回',
 }
 
+/** The longest note the service takes, with a status change or on its own (docs/workflow.md §2). */
+export const NOTE_MAX_LENGTH = 4000
+
 export function canReject(status: IncidentStatus): boolean {
   return TRANSITIONS[status].includes('rejected')
 }

@@ -69,11 +69,12 @@ export function event(
   type: LedgerEvent['type'],
   inc: Incident,
   at = '2026-11-28T07:00:00Z',
+  data: Record<string, unknown> = {},
 ): EventMessage {
   return {
     type: 'event',
     seq,
-    event: { seq, type, incident_id: inc.id, actor: 'system', at, data: {} },
+    event: { seq, type, incident_id: inc.id, actor: 'system', at, data },
     incident: inc,
   }
 }

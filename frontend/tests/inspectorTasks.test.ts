@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest'
-import { coarseDuration, sortTasks, taskAgeLabel } from '../src/inspector/tasks'
+import {
+  TASK_PAGE_SIZE,
+  appendTasks,
+  coarseDuration,
+  hasMoreTasks,
+  refreshLimit,
+  sortTasks,
+  taskAgeLabel,
+} from '../src/inspector/tasks'
 
 const NOW = Date.parse('2026-11-28T12:00:00Z')
 
@@ -45,5 +53,26 @@ describe('inspector age label', () => {
     expect(coarseDuration(30_000)).toBe('1分钟')
     expect(coarseDuration(59 * 60_000)).toBe('59分钟')
     expect(coarseDuration(47 * 3_600_000)).toBe('1天')
+  })
+})
+
+describe('inspector tab paging', () => {
+  const page = (ids: number[], total: number) => ({ items: ids.map((id) => task(id, null)), total })
+
+  it('knows there is more than the first page', () => {
+    expect(hasMoreTasks(page([1, 2], 130))).toBe(true)
+    expect(hasMoreTasks(page([1, 2], 2))).toBe(false)
+  })
+
+  it('appends the next page without showing a task twice, taking the newest total', () => {
+    const next = appendTasks(page([1, 2, 3], 130), page([3, 4, 5], 129))
+    expect(next.items.map((t) => t.id)).toEqual([1, 2, 3, 4, 5])
+    expect(next.total).toBe(129)
+  })
+
+  it('refreshes as many as are shown, within what one request may ask', () => {
+    expect(refreshLimit(0)).toBe(TASK_PAGE_SIZE)
+    expect(refreshLimit(TASK_PAGE_SIZE + 1)).toBe(2 * TASK_PAGE_SIZE)
+    expect(refreshLimit(10_000)).toBe(500)
   })
 })

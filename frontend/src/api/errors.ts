@@ -1,6 +1,7 @@
 // One error type for every failed call, carrying the service's {"error": {...}} body.
 import type { Incident, IncidentStatus } from './types'
 import { statusValues } from './schema'
+import { NOTE_MAX_LENGTH } from '../lifecycle'
 
 export class ApiError extends Error {
   readonly status: number
@@ -41,7 +42,6 @@ const FALLBACK_MESSAGES: Record<number, string> = {
 // The service words its messages in English; the screens speak Chinese. A field named in the
 // details says what went wrong more precisely than the status alone.
 const FIELD_MESSAGES: Record<string, string> = {
-  note: '此操作需要填写说明或理由',
   assignee: '处置人不存在或已停用',
   into: '目标问题不存在或不能合并',
   expected_version: '数据已被他人修改，请刷新后再试',
@@ -56,15 +56,48 @@ function fieldOf(detail: unknown): string | null {
   return typeof field === 'string' ? field : null
 }
 
+function reasonOf(detail: unknown): string {
+  const reason = (detail as { reason?: unknown } | null)?.reason
+  return typeof reason === 'string' ? reason : ''
+}
+
+/** The length limit a detail names: `ctx.max_length` (pydantic) or "at most N characters". */
+function maxLengthOf(detail: unknown): number | null {
+  const ctx = (detail as { ctx?: { max_length?: unknown } } | null)?.ctx
+  if (typeof ctx?.max_length === 'number') return ctx.max_length
+  const stated = /at most (\d+)/i.exec(reasonOf(detail))
+  return stated ? Number(stated[1]) : null
+}
+
+/**
+ * A status note (`note`) or a note (`text`) refused: too long, missing, or something else. Only a
+ * missing one is worth "需要填写" — a note that is too long must not read as one that is absent.
+ */
+function noteMessage(field: 'note' | 'text', detail: unknown): string {
+  const name = field === 'note' ? '说明' : '备注'
+  const reason = reasonOf(detail)
+  const limit = maxLengthOf(detail)
+  if (limit !== null || /too long|at most/i.test(reason)) return `${name}过长（最多 ${limit ?? NOTE_MAX_LENGTH} 字）`
+  if (reason === '' || /required|missing|at least|blank|empty/i.test(reason)) {
+    return field === 'note' ? '此操作需要填写说明或理由' : '请填写备注'
+  }
+  return `${name}无法保存，请检查内容`
+}
+
+function fieldMessage(detail: unknown): string | undefined {
+  const field = fieldOf(detail)
+  if (field === 'note' || field === 'text') return noteMessage(field, detail)
+  return field === null ? undefined : FIELD_MESSAGES[field]
+}
+
 export function apiErrorFrom(status: number, body: unknown): ApiError {
   const error = (body as { error?: { code?: unknown; message?: unknown; details?: unknown } } | null)
     ?.error
   const code = typeof error?.code === 'string' ? error.code : `http_${status}`
   const serverMessage = typeof error?.message === 'string' ? error.message : ''
   const details = Array.isArray(error?.details) ? error.details : []
-  const fields = details.map(fieldOf).filter((f): f is string => f !== null)
-  const byField = fields.map((f) => FIELD_MESSAGES[f]).find((m) => m !== undefined)
-  const notOpen = details.some((d) => (d as { reason?: unknown } | null)?.reason === 'not open')
+  const byField = details.map(fieldMessage).find((m) => m !== undefined)
+  const notOpen = details.some((d) => reasonOf(d) === 'not open')
   const message = notOpen
     ? '该问题已结束，不能再操作'
     : status === 422 && byField
@@ -95,6 +128,13 @@ export function incidentFromConflict(error: ApiError): Incident | null {
   return null
 }
 
+/**
+ * The status change itself was refused (the lifecycle forbids it), as opposed to something that
+ * came with it, such as its note: only then is "cannot change to …" the right thing to say.
+ */
+export function isTransitionRefused(error: ApiError): boolean {
+  return error.status === 422 && error.details.some((detail) => fieldOf(detail) === 'status')
+}
 
 /** A 422's details list the statuses allowed from here; accept strings or nested lists. */
 export function allowedStatusesFrom(error: ApiError): IncidentStatus[] {

@@ -71,7 +71,7 @@ export interface paths {
         /**
          * List Users
          * @description Active users and their roles, for whoever assigns work. Inspectors are refused: their pages
-         *     need only their own name (GET /auth/me), not the roster.
+         *     need only their own name (GET /auth/me), not the roster. Admins may ask for deactivated users too.
          */
         get: operations["list_users_api_v1_users_get"];
         put?: never;
@@ -83,7 +83,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/keys": {
+    "/api/v1/users/{username}": {
         parameters: {
             query?: never;
             header?: never;
@@ -92,9 +92,56 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Update User
+         * @description Deactivate a user (`active: false`: they can no longer log in, and their tokens stop working at
+         *     once), activate them again, and/or set a new password (which ends the tokens issued before it).
+         *     An admin cannot deactivate themself, nor the last active admin.
+         */
+        patch: operations["update_user_api_v1_users__username__patch"];
+        trace?: never;
+    };
+    "/api/v1/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Keys
+         * @description Every API key, revoked ones too, oldest first: who it is for, never its secret.
+         */
+        get: operations["list_keys_api_v1_keys_get"];
+        put?: never;
         /** Create Key */
         post: operations["create_key_api_v1_keys_post"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/keys/{key_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke Key
+         * @description Revoke a key for good: refused by this worker at once, by every worker within a minute (its
+         *     key cache). Revoking a revoked key is a 204 too; an unknown key id is a 404.
+         */
+        delete: operations["revoke_key_api_v1_keys__key_id__delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1410,6 +1457,37 @@ export interface components {
             /** Label */
             label?: string | null;
         };
+        /**
+         * KeyInfo
+         * @description A key as listed: never its secret nor its hash.
+         */
+        KeyInfo: {
+            /**
+             * Key Id
+             * @description the public part of the key: cbk_<key_id>_<secret>
+             */
+            key_id: string;
+            /** Name */
+            name: string;
+            role: components["schemas"]["Role"];
+            /** Source */
+            source: string | null;
+            /**
+             * Active
+             * @description false: revoked
+             */
+            active: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /** KeyList */
+        KeyList: {
+            /** Items */
+            items: components["schemas"]["KeyInfo"][];
+        };
         /** KeyOut */
         KeyOut: {
             /**
@@ -1814,6 +1892,27 @@ export interface components {
             /** Username */
             username: string;
             role: components["schemas"]["Role"];
+            /**
+             * Active
+             * @description false: deactivated; neither logs in nor uses a token issued before
+             */
+            active: boolean;
+        };
+        /**
+         * UserPatch
+         * @description What an admin changes about a user; a field left out stays as it is.
+         */
+        UserPatch: {
+            /**
+             * Active
+             * @description false deactivates the user, true activates them again
+             */
+            active?: boolean | null;
+            /**
+             * Password
+             * @description a new password; ends the tokens issued before
+             */
+            password?: string | null;
         };
         /** ValidationError */
         ValidationError: {
@@ -2087,6 +2186,8 @@ export interface operations {
         parameters: {
             query?: {
                 role?: string | null;
+                /** @description deactivated users too (admins only) */
+                include_inactive?: boolean;
             };
             header?: never;
             path?: never;
@@ -2147,6 +2248,61 @@ export interface operations {
             };
         };
     };
+    update_user_api_v1_users__username__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserPatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_keys_api_v1_keys_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyList"];
+                };
+            };
+        };
+    };
     create_key_api_v1_keys_post: {
         parameters: {
             query?: never;
@@ -2168,6 +2324,36 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["KeyOut"];
                 };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    revoke_key_api_v1_keys__key_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the 12 characters after cbk_ in the key: cbk_<key_id>_<secret> */
+                key_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Validation Error */
             422: {

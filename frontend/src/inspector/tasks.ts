@@ -56,3 +56,32 @@ export function taskAgeLabel(task: Task, nowMs: number): AgeLabel {
   if (Number.isNaN(reported)) return { text: '—', tone: 'open' }
   return { text: `已报 ${coarseDuration(nowMs - reported)}`, tone: 'open' }
 }
+
+/** How many tasks one request brings; 加载更多 brings the next as many. */
+export const TASK_PAGE_SIZE = 50
+/** The most the service answers in one request (GET /incidents, `limit`). */
+const MAX_LIMIT = 500
+
+/** One tab: the tasks loaded so far, and how many there are in all (the service's `total`). */
+export interface TaskPage<T> {
+  items: T[]
+  total: number
+}
+
+export function hasMoreTasks(page: TaskPage<unknown>): boolean {
+  return page.items.length < page.total
+}
+
+/**
+ * The next page after what is loaded. A task the list already holds (the list moved while it was
+ * read: a task finished, a new one came) is not shown twice; the total is the newest answer's.
+ */
+export function appendTasks<T extends { id: number }>(loaded: TaskPage<T>, next: TaskPage<T>): TaskPage<T> {
+  const held = new Set(loaded.items.map((task) => task.id))
+  return { items: [...loaded.items, ...next.items.filter((task) => !held.has(task.id))], total: next.total }
+}
+
+/** A refresh asks for as many as are shown, so it does not take back what 加载更多 brought. */
+export function refreshLimit(shown: number): number {
+  return Math.min(MAX_LIMIT, Math.max(TASK_PAGE_SIZE, Math.ceil(shown / TASK_PAGE_SIZE) * TASK_PAGE_SIZE))
+}
