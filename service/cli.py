@@ -19,10 +19,10 @@ from service.auth.roles import KEY_ROLES, USER_ROLES
 from service.auth.secrets import make_hasher
 from service.bootstrap import open_database, start_services, stop_services
 from service.db.database import Database
-from service.db.migrate import upgrade
+from service.db.migrate import schema_problem, upgrade
 from service.demo.setup import prepare_demo
 from service.errors import AppError
-from service.feeds.adapters import AdapterRegistry
+from service.feeds.adapters import AdapterRegistry, UnknownSourceError
 from service.feeds.bootstrap import build_adapters
 from service.feeds.definitions import DefinitionError, load_definition, parse_definition
 from service.feeds.definitions.check import check_sample, read_sample, register_from_file, render_check
@@ -38,11 +38,16 @@ from service.registry.models import Entity
 from service.settings import Settings
 from service.state import AppState
 
+# Exit statuses of the file imports: 0 every row stored, 1 some rows rejected (the rest stored, each
+# rejected line printed with its reason), 2 the command could not run (an unknown source, no database).
+REJECTED_ROWS = 1
+
 
 @asynccontextmanager
 async def running(settings: Settings) -> AsyncIterator[AppState]:
     """The app's services without the HTTP server (ingest writer, register index, broker, hub,
     webhooks), for the commands that ingest records: a file import, the demo's preparation."""
+    await _require_schema(settings)
     quiet = settings.model_copy(update={"sla_check_interval_s": 0, "demo_pace": 0})
     state = await start_services(quiet, Metrics())
     try:
@@ -56,13 +61,25 @@ async def database(settings: Settings) -> AsyncIterator[Database]:
     """The app's database and nothing else, for the commands that only read or write data (keys,
     users, the register, the ledger, masking): no broker, hub, ingest writer or webhook worker, so
     they work while Redis is down. Its transactions queue webhook notices as the app's do."""
-    if settings.is_sqlite:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    await _require_schema(settings)
     db = open_database(settings)
     try:
         yield db
     finally:
         await db.dispose()
+
+
+async def _require_schema(settings: Settings) -> None:
+    """Refuse, saying what to do, a database that `migrate` has not prepared: run from another
+    directory, the embedded default would otherwise find (and make) an empty one under ./var."""
+    try:
+        problem = await schema_problem(settings.effective_database_url)
+    except (OSError, DBAPIError) as exc:
+        reason = getattr(exc, "orig", None) or exc  # the driver's words, without SQLAlchemy's wrapping
+        raise AppError(f"cannot reach the database at {_safe_url(settings)}: {reason}") from None
+    if problem:
+        where = "CB_DATABASE_URL" if settings.database_url else f"CB_DATA_DIR (now {settings.data_dir.resolve()})"
+        raise AppError(f"{problem}: run `community-brain migrate` first, or point {where} at the service's data")
 
 
 def _run(settings: Settings, work: Callable[[AppState], Awaitable[int]]) -> int:
@@ -146,7 +163,7 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
         )
         for note in report.notes:
             print(note)
-        return 0
+        return REJECTED_ROWS if s.rejected else 0
 
     return _run(settings, work)
 
@@ -163,7 +180,7 @@ def cmd_registry_import(settings: Settings, args: argparse.Namespace) -> int:
             notes = "; ".join([*(f"{e['field']}: {e['reason']}" for e in o.errors), *o.warnings])
             print(f"line {o.line}\t{o.entity_id or '-'}\t{o.status}{chr(9) + notes if notes else ''}")
         print("rows read {} = {}".format(len(outcomes), " + ".join(f"{k} {v}" for k, v in sorted(counts.items()))))
-        return 0
+        return REJECTED_ROWS if counts.get("rejected") else 0
 
     return _run_on_data(settings, work)
 
@@ -203,6 +220,103 @@ def cmd_users_create(settings: Settings, args: argparse.Namespace) -> int:
                 uow.session, args.username, args.role, args.password, _hasher(settings)
             )
         print(f"created {principal.role} {principal.name!r}")
+        return 0
+
+    return _run_on_data(settings, work)
+
+
+def cmd_keys_list(settings: Settings, _args: argparse.Namespace) -> int:
+    async def work(db: Database) -> int:
+        async with db.session() as session:
+            keys = await auth_service.all_keys(session)
+        print("key_id\trole\tsource\tstate\tcreated_at\tname")
+        for k in keys:
+            state = "active" if k.active else "revoked"
+            created = k.created_at.isoformat(timespec="seconds")
+            print(f"{k.key_id}\t{k.role}\t{k.source or '-'}\t{state}\t{created}\t{k.name}")
+        return 0
+
+    return _run_on_data(settings, work)
+
+
+def cmd_keys_revoke(settings: Settings, args: argparse.Namespace) -> int:
+    from service.auth.secrets import split_api_key
+
+    whole_key = split_api_key(args.key_id)  # the leaked key itself will do: its id is its public part
+    key_id = whole_key[0] if whole_key else args.key_id
+
+    async def work(db: Database) -> int:
+        async with db.transaction() as uow:
+            principal, revoked_now = await auth_service.revoke_key(uow.session, key_id)
+        if revoked_now:
+            print(
+                f"revoked {principal.role} key {principal.name!r} ({key_id}); running workers refuse it within a minute"
+            )
+        else:
+            print(f"{principal.role} key {principal.name!r} ({key_id}) was revoked already")
+        return 0
+
+    return _run_on_data(settings, work)
+
+
+def cmd_users_list(settings: Settings, _args: argparse.Namespace) -> int:
+    async def work(db: Database) -> int:
+        async with db.session() as session:
+            users = await auth_service.list_users(session, inactive_too=True)
+        print("username\trole\tstate\tcreated_at")
+        for u in users:
+            state = "active" if u.active else "deactivated"
+            print(f"{u.name}\t{u.role}\t{state}\t{u.created_at.isoformat(timespec='seconds')}")
+        return 0
+
+    return _run_on_data(settings, work)
+
+
+def cmd_users_activate(settings: Settings, args: argparse.Namespace) -> int:
+    active = args.action == "activate"
+
+    async def work(db: Database) -> int:
+        async with db.transaction() as uow:
+            principal = await auth_service.update_user(uow.session, args.username, active=active)
+        if active:
+            print(f"{principal.role} {principal.name!r} is active")
+        else:
+            print(f"{principal.role} {principal.name!r} is deactivated: no login, and their tokens no longer work")
+        return 0
+
+    return _run_on_data(settings, work)
+
+
+def _read_new_password(from_stdin: bool) -> str | None:
+    """The new password, from stdin (one line) or asked twice at the terminal; None after printing why not."""
+    import getpass
+
+    if from_stdin:
+        return sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+    if not sys.stdin.isatty():
+        print(
+            "error: no terminal to ask for the password on; pass --password-stdin and write it to stdin",
+            file=sys.stderr,
+        )
+        return None
+    password = getpass.getpass("new password: ")
+    if getpass.getpass("the same again: ") != password:
+        print("error: password: the two entries differ", file=sys.stderr)
+        return None
+    return password
+
+
+def cmd_users_set_password(settings: Settings, args: argparse.Namespace) -> int:
+    password = _read_new_password(args.password_stdin)
+    if password is None:
+        return 2
+
+    async def work(db: Database) -> int:
+        async with db.transaction() as uow:
+            principal = await auth_service.update_user(
+                uow.session, args.username, password=password, hasher=_hasher(settings)
+            )
+        print(f"password set for {principal.name!r}; tokens issued before it no longer work")
         return 0
 
     return _run_on_data(settings, work)
@@ -350,12 +464,6 @@ async def _stored_register(settings: Settings) -> list[EntityRef] | None:
         await db.dispose()
 
 
-def cmd_watch(_settings: Settings, args: argparse.Namespace) -> int:
-    from service.live.watch import main as watch_main
-
-    return watch_main(args.watch_args)
-
-
 def _safe_url(settings: Settings) -> str:
     url = settings.effective_database_url
     return url.split("@")[-1] if "@" in url else url
@@ -399,6 +507,10 @@ def build_parser() -> argparse.ArgumentParser:
     keys_create.add_argument("--role", required=True, choices=KEY_ROLES)
     keys_create.add_argument("--source")
     keys_create.add_argument("--label")
+    keys.add_parser("list", help="every key, revoked ones too (never a secret)").set_defaults(handler=cmd_keys_list)
+    keys_revoke = keys.add_parser("revoke", help="revoke a key for good; running workers refuse it within a minute")
+    keys_revoke.set_defaults(handler=cmd_keys_revoke)
+    keys_revoke.add_argument("key_id", help="the key's id (cbk_<key_id>_…, as `keys list` shows it), or the key")
 
     users = sub.add_parser("users", help="people who log in").add_subparsers(dest="action", required=True)
     users_create = users.add_parser("create")
@@ -406,6 +518,22 @@ def build_parser() -> argparse.ArgumentParser:
     users_create.add_argument("--username", required=True)
     users_create.add_argument("--role", required=True, choices=USER_ROLES)
     users_create.add_argument("--password", required=True)
+    users.add_parser("list", help="every user, deactivated ones too").set_defaults(handler=cmd_users_list)
+    for action, help_text in (
+        ("deactivate", "no more login, and the user's tokens stop working"),
+        ("activate", "let a deactivated user log in again"),
+    ):
+        users_state = users.add_parser(action, help=help_text)
+        users_state.set_defaults(handler=cmd_users_activate)
+        users_state.add_argument("username")
+    users_password = users.add_parser(
+        "set-password", help="set a user's password (asked at the terminal); ends their tokens issued before"
+    )
+    users_password.set_defaults(handler=cmd_users_set_password)
+    users_password.add_argument("username")
+    users_password.add_argument(
+        "--password-stdin", action="store_true", help="read the password from the first line of stdin"
+    )
 
     ledger = sub.add_parser("ledger", help="the tamper-evident ledger").add_subparsers(dest="action", required=True)
     ledger.add_parser("verify", help="walk the hash chain; exit 1 if it is broken").set_defaults(
@@ -436,12 +564,17 @@ def build_parser() -> argparse.ArgumentParser:
     feeds_restore.add_argument("version", type=int)
     feeds_check.add_argument("--registry", help="a register CSV to link against (default: the database's register)")
 
-    watch = add("watch", cmd_watch, "print the live stream (reference client; reconnects with since)")
-    watch.add_argument("watch_args", nargs=argparse.REMAINDER)
+    # Listed for --help only: main() hands `watch` its arguments before parsing them.
+    sub.add_parser("watch", help="print the live stream (reference client; reconnects with since): watch --help")
     return parser
 
 
 def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["watch"]:  # its options are its own (argparse's REMAINDER refuses a leading --url)
+        from service.live.watch import main as watch_main
+
+        sys.exit(watch_main(argv[1:]))
     args = build_parser().parse_args(argv)
     settings = Settings()
     try:
@@ -451,7 +584,7 @@ def main(argv: list[str] | None = None) -> None:
         for detail in exc.details:
             print(f"  {detail}", file=sys.stderr)
         code = 2
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, UnknownSourceError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         code = 2
     sys.exit(code)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -30,6 +31,7 @@ class MeOut(BaseModel):
 class UserOut(BaseModel):
     username: str
     role: Role
+    active: bool = Field(description="false: deactivated; neither logs in nor uses a token issued before")
 
 
 class UserList(BaseModel):
@@ -40,6 +42,15 @@ class UserIn(BaseModel):
     username: str = Field(min_length=2, max_length=64)
     role: UserRole
     password: str = Field(min_length=8, max_length=256)
+
+
+class UserPatch(BaseModel):
+    """What an admin changes about a user; a field left out stays as it is."""
+
+    active: bool | None = Field(default=None, description="false deactivates the user, true activates them again")
+    password: str | None = Field(
+        default=None, min_length=8, max_length=256, description="a new password; ends the tokens issued before"
+    )
 
 
 class KeyIn(BaseModel):
@@ -53,3 +64,18 @@ class KeyOut(BaseModel):
     name: str
     role: Role
     source: Source | None
+
+
+class KeyInfo(BaseModel):
+    """A key as listed: never its secret nor its hash."""
+
+    key_id: str = Field(description="the public part of the key: cbk_<key_id>_<secret>")
+    name: str
+    role: Role
+    source: Source | None
+    active: bool = Field(description="false: revoked")
+    created_at: datetime
+
+
+class KeyList(BaseModel):
+    items: list[KeyInfo]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
+import logging
 import re
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -25,13 +27,16 @@ from service.auth.secrets import (
     verify_secret_off_loop,
 )
 from service.auth.tickets import TicketBook
-from service.auth.tokens import read_token
+from service.auth.tokens import mint_token, password_stamp, read_token
 from service.db.database import Database
-from service.errors import BadRequest, Conflict
+from service.errors import BadRequest, Conflict, NotFound, Unprocessable
 from service.kit.clock import utcnow
 from service.vocabulary import Role
 
+log = logging.getLogger(__name__)
+
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.\-]{2,64}$")
+MIN_PASSWORD_LENGTH = 8
 
 
 @dataclass(frozen=True)
@@ -103,6 +108,12 @@ class KeyCache:
     def forget(self, token: str) -> None:
         self._entries.pop(self.fingerprint(token), None)
 
+    def forget_principal(self, principal_id: int) -> None:
+        """Trust none of a principal's keys any longer (it was just revoked through this process):
+        its next request here reads the database. Other processes notice within ``ttl_s``."""
+        for fingerprint in [f for f, e in self._entries.items() if e.caller.principal_id == principal_id]:
+            del self._entries[fingerprint]
+
     @asynccontextmanager
     async def one_at_a_time(self, token: str) -> AsyncIterator[None]:
         """Held while a key is looked up and verified: one lock per key, kept while anyone holds or awaits it."""
@@ -131,8 +142,7 @@ async def create_user(
         raise BadRequest("username: 2–64 letters, digits, '_', '.' or '-'", [{"field": "username"}])
     if role not in USER_ROLES:
         raise BadRequest(f"role: must be one of {', '.join(USER_ROLES)}", [{"field": "role"}])
-    if len(password) < 8:
-        raise BadRequest("password: at least 8 characters", [{"field": "password"}])
+    _check_password(password)
     principal = Principal(
         kind="user",
         name=username,
@@ -151,12 +161,106 @@ async def create_user(
     return principal
 
 
-async def active_users(session: AsyncSession, role: str | None = None) -> Sequence[Principal]:
-    """The active users (not keys) by name, of one role or all."""
-    stmt = select(Principal).where(Principal.kind == "user", Principal.active).order_by(Principal.name)
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise BadRequest(
+            f"password: at least {MIN_PASSWORD_LENGTH} characters",
+            [{"field": "password", "reason": f"shorter than {MIN_PASSWORD_LENGTH} characters"}],
+        )
+
+
+async def list_users(
+    session: AsyncSession, role: str | None = None, *, inactive_too: bool = False
+) -> Sequence[Principal]:
+    """The users (not keys) by name, of one role or all: the active ones, or deactivated ones too."""
+    stmt = select(Principal).where(Principal.kind == "user").order_by(Principal.name)
+    if not inactive_too:
+        stmt = stmt.where(Principal.active)
     if role:
         stmt = stmt.where(Principal.role == role)
     return (await session.scalars(stmt)).all()
+
+
+async def update_user(
+    session: AsyncSession,
+    username: str,
+    *,
+    active: bool | None = None,
+    password: str | None = None,
+    by: Caller | None = None,
+    hasher: PasswordHasher = DEFAULT_HASHER,
+) -> Principal:
+    """Deactivate or reactivate a user, and/or give them a new password (``by``: the admin doing it
+    over HTTP; None from the command line).
+
+    Nobody deactivates themself, and the last active admin stays: someone must be left to undo it.
+    A deactivated user can neither log in nor use a token issued before; a new password ends every
+    token issued before it (tokens.password_stamp).
+    """
+    principal = await session.scalar(select(Principal).where(Principal.kind == "user", Principal.name == username))
+    if principal is None:
+        raise NotFound(f"no user {username!r}", [{"field": "username", "reason": "no such user"}])
+    if password is not None:
+        _check_password(password)
+    if active is False and principal.active:
+        if by is not None and by.principal_id == principal.id:
+            raise Unprocessable(
+                "active: you cannot deactivate yourself; another admin (or the command line) can",
+                [{"field": "active", "reason": "the caller's own account"}],
+            )
+        if principal.role == Role.ADMIN:
+            await _keep_an_admin(session, principal)
+    if password is not None:
+        principal.secret_hash = await hash_secret_off_loop(password, hasher)
+    if active is not None:
+        principal.active = active
+    await session.flush()
+    changes = [
+        *(["activated" if active else "deactivated"] if active is not None else []),
+        *(["password set"] if password is not None else []),
+    ]
+    if changes:
+        log.info("user %s: %s by %s", principal.name, ", ".join(changes), by.actor if by else "the command line")
+    return principal
+
+
+async def _keep_an_admin(session: AsyncSession, leaving: Principal) -> None:
+    """Refuse to deactivate the last active admin user. The rows are locked (PostgreSQL), so two
+    admins deactivating each other at once cannot both succeed."""
+    admins = (
+        await session.scalars(
+            select(Principal.id)
+            .where(Principal.kind == "user", Principal.role == Role.ADMIN, Principal.active)
+            .with_for_update()
+        )
+    ).all()
+    if not set(admins) - {leaving.id}:
+        raise Unprocessable(
+            f"active: {leaving.name!r} is the last active admin; make or activate another admin first",
+            [{"field": "active", "reason": "the last active admin"}],
+        )
+
+
+async def all_keys(session: AsyncSession) -> Sequence[Principal]:
+    """Every API key, revoked ones too, oldest first."""
+    stmt = select(Principal).where(Principal.kind == "key").order_by(Principal.created_at, Principal.id)
+    return (await session.scalars(stmt)).all()
+
+
+async def revoke_key(session: AsyncSession, key_id: str, by: Caller | None = None) -> tuple[Principal, bool]:
+    """Deactivate an API key for good (a revoked key stays listed, and is never active again), and
+    say whether this call revoked it: revoking a revoked key changes nothing. The caller drops it
+    from its process's KeyCache after the commit; every other process refuses it within the
+    cache's ``ttl_s``."""
+    principal = await session.scalar(select(Principal).where(Principal.kind == "key", Principal.key_id == key_id))
+    if principal is None:
+        raise NotFound(f"no key {key_id!r}", [{"field": "key_id", "reason": "no such key"}])
+    if principal.active:
+        principal.active = False
+        await session.flush()
+        log.info("key %s (%s): revoked by %s", key_id, principal.name, by.actor if by else "the command line")
+        return principal, True
+    return principal, False
 
 
 async def create_key(
@@ -231,7 +335,16 @@ async def identify(
     claims = read_token(signing_key, token, "access")
     if claims is None:
         return None
-    return await _active_caller(db, claims.principal_id)
+    principal = await _active_principal(db, claims.principal_id)
+    if principal is None:
+        return None
+    # Issued for an earlier password: ended by the new one. (A token without a stamp was issued
+    # before tokens carried one; it is good until it expires.)
+    if claims.stamp is not None and not hmac.compare_digest(
+        claims.stamp, password_stamp(signing_key, principal.secret_hash)
+    ):
+        return None
+    return caller_of(principal)
 
 
 async def _identify_key(
@@ -258,15 +371,21 @@ async def redeem_ticket(db: Database, ticket: str, signing_key: str, tickets: Ti
     claims = read_token(signing_key, ticket, "ws")
     if claims is None:
         return None
-    caller = await _active_caller(db, claims.principal_id)
-    if caller is None or not await tickets.redeem(claims.token_id, claims.expires_at):
+    principal = await _active_principal(db, claims.principal_id)
+    if principal is None or not await tickets.redeem(claims.token_id, claims.expires_at):
         return None
-    return caller
+    return caller_of(principal)
 
 
-async def _active_caller(db: Database, principal_id: int) -> Caller | None:
+async def _active_principal(db: Database, principal_id: int) -> Principal | None:
+    """The principal a token or ticket was issued to, read afresh: None once deactivated."""
     async with db.session() as session:
         principal = await session.get(Principal, principal_id)
     if principal is None or not principal.active:
         return None
-    return caller_of(principal)
+    return principal
+
+
+def access_token(signing_key: str, principal: Principal, ttl_s: int) -> str:
+    """A user's access token after login, bound to their password of the moment."""
+    return mint_token(signing_key, principal.id, "access", ttl_s, password_stamp(signing_key, principal.secret_hash))

@@ -7,7 +7,9 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, text
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, make_url, text
 
 from service.db.database import make_engine
 
@@ -52,3 +54,31 @@ async def upgrade_async(database_url: str, revision: str = "head") -> None:
             await connection.run_sync(migrate)
     finally:
         await engine.dispose()
+
+
+async def schema_problem(database_url: str) -> str | None:
+    """Why the commands that only use the data cannot run on this database yet (no file, no schema,
+    an older one), or None when its schema is the newest. Creates nothing: SQLite would make an
+    empty file on connecting, so a missing one is reported before that."""
+    missing = _missing_sqlite_file(database_url)
+    if missing:
+        return f"there is no database at {missing}"
+    engine = make_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            current = await connection.run_sync(lambda sync: MigrationContext.configure(sync).get_current_revision())
+    finally:
+        await engine.dispose()
+    head = ScriptDirectory.from_config(alembic_config(database_url)).get_current_head()
+    if current is None:
+        return "the database has no schema yet"
+    if current != head:
+        return f"the database schema is at revision {current}, not the newest ({head})"
+    return None
+
+
+def _missing_sqlite_file(database_url: str) -> str | None:
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
+        return url.database
+    return None
