@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
@@ -50,6 +51,15 @@ def _field_path(loc: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in loc if part != "body") or "body"
 
 
+def _validation_detail(error: Mapping[str, Any]) -> dict[str, str]:
+    """One pydantic error as {field, reason}. A check across fields names its field in ctx["field"]
+    (its loc is the whole body); a ValueError's reason is its own words, without "Value error, "."""
+    ctx = error.get("ctx") or {}
+    field = ctx.get("field") or _field_path(tuple(error.get("loc", ())))
+    reason = str(ctx["error"]) if error.get("type") == "value_error" and "error" in ctx else error.get("msg", "")
+    return {"field": field, "reason": reason}
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def on_app_error(_request: Request, exc: AppError) -> JSONResponse:
@@ -62,8 +72,7 @@ def install_error_handlers(app: FastAPI) -> None:
             # The JSON guard read the body first; what is left is what the standard parser alone refuses.
             detail = errors[0].get("ctx", {}).get("error", "")
             return error_response(MalformedJson(f"the body is not valid JSON: {detail}", [{"field": "body"}]))
-        details = [{"field": _field_path(tuple(e.get("loc", ()))), "reason": e.get("msg", "")} for e in errors]
-        return error_response(ValidationFailed(details))
+        return error_response(ValidationFailed([_validation_detail(e) for e in errors]))
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:

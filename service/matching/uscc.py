@@ -30,6 +30,21 @@ def uscc_check_character(first17: str) -> str:
     return USCC_ALPHABET[(31 - total % 31) % 31]
 
 
+def malformed_uscc(code: str) -> str | None:
+    """Why ``code`` (already normalised) cannot be a credit code at all, or None when it has the form of one."""
+    if len(code) != USCC_LENGTH:
+        return f"a unified social credit code has {USCC_LENGTH} characters; this one has {len(code)}"
+    wrong = sorted({char for char in code if char not in _VALUE})
+    if wrong:
+        return f"not in the credit code alphabet: {', '.join(wrong)}"
+    return None
+
+
+def uscc_problem(code: str) -> str | None:
+    """What is wrong with ``code`` (already normalised): its form, else its check character; None when valid."""
+    return malformed_uscc(code) or (None if is_valid_uscc(code) else "the check character is wrong")
+
+
 def is_valid_uscc(code: str) -> bool:
     """True when ``code`` (already normalised) is 18 characters of the alphabet with the right check character."""
     if len(code) != USCC_LENGTH or any(char not in _VALUE for char in code):

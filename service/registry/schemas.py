@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from service.matching.geo import CHINA_LAT, CHINA_LNG
-from service.matching.uscc import USCC_ALPHABET, USCC_LENGTH, normalize_uscc
+from service.matching.uscc import malformed_uscc, normalize_uscc
 from service.vocabulary import Source
 
 EntityKind = Literal["shop", "hospital", "school", "other"]
@@ -16,13 +17,21 @@ def check_uscc_format(value: str | None) -> str | None:
     accepted and flagged (uscc_valid false), since the register must hold the code as issued."""
     if not value or not value.strip():
         return None
-    code = normalize_uscc(value)
-    if len(code) != USCC_LENGTH:
-        raise ValueError(f"a unified social credit code has {USCC_LENGTH} characters; this one has {len(code)}")
-    wrong = sorted({char for char in code if char not in USCC_ALPHABET})
-    if wrong:
-        raise ValueError(f"not in the credit code alphabet: {', '.join(wrong)}")
+    problem = malformed_uscc(normalize_uscc(value))
+    if problem:
+        raise ValueError(problem)
     return value
+
+
+def _both_coordinates(model: EntityIn | EntityPatch) -> EntityIn | EntityPatch:
+    """A point needs both numbers: lat alone would place the entity on no map and link nothing nearby."""
+    given = [name for name in ("lat", "lng") if name in model.model_fields_set and getattr(model, name) is not None]
+    if len(given) == 1:
+        missing = "lng" if given == ["lat"] else "lat"
+        raise PydanticCustomError(
+            "coordinates", "required with {given} (both, or neither)", {"field": missing, "given": given[0]}
+        )
+    return model
 
 
 class EntityIn(BaseModel):
@@ -40,6 +49,7 @@ class EntityIn(BaseModel):
     phone: str | None = Field(default=None, max_length=64)
 
     _uscc_format = field_validator("uscc")(check_uscc_format)
+    _coordinates = model_validator(mode="after")(_both_coordinates)
 
 
 class EntityPatch(BaseModel):
@@ -57,6 +67,7 @@ class EntityPatch(BaseModel):
     status: Literal["open", "closed"] | None = None
 
     _uscc_format = field_validator("uscc")(check_uscc_format)
+    _coordinates = model_validator(mode="after")(_both_coordinates)
 
     @field_validator("kind", "name", "status", mode="before")
     @classmethod

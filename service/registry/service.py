@@ -14,7 +14,7 @@ from service.errors import Conflict, NotFound
 from service.kit.clock import utcnow
 from service.matching.address import address_key
 from service.matching.names import normalize_name
-from service.matching.uscc import is_valid_uscc, normalize_uscc
+from service.matching.uscc import is_valid_uscc, normalize_uscc, uscc_problem
 from service.registry.csv_rows import RegistryRow
 from service.registry.models import Entity
 
@@ -159,8 +159,9 @@ def upsert_registry_row(session: AsyncSession, existing: Entity | None, line: in
     """Import one register row, idempotent on entity_id; ``existing`` is the entity with that id, if any."""
     fields = registry_fields(row)
     warnings = []
-    if row.uscc and not is_valid_uscc(normalize_uscc(row.uscc)):
-        warnings.append("uscc: check character is wrong; kept but never used to link records")
+    problem = uscc_problem(normalize_uscc(row.uscc)) if row.uscc else None
+    if problem:
+        warnings.append(f"uscc: {problem}; kept but never used to link records")
     now = utcnow()
     if existing is None:
         entity = Entity(id=row.entity_id, status="open", created_at=now, updated_at=now, **fields)

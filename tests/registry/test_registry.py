@@ -72,3 +72,34 @@ async def test_entity_input_errors_name_the_field(client: httpx.AsyncClient, pri
     assert duplicate.status_code == 409
     missing = await client.get("/api/v1/entities/NOPE", headers=principals.operator)
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+
+
+async def test_import_says_what_is_wrong_with_a_code_and_who_else_holds_it(state: AppState) -> None:
+    stored = "91310106MAWTCDKQ21"  # LF-000001's code in the register already loaded
+    data = (
+        HEADER
+        + "LF-900011,shop,短号店,,9131010612,临汾路11号,,,,,,\n"
+        + f"LF-900012,shop,同码店,,{stored},临汾路12号,,,,,,\n"
+        + "LF-900013,shop,甲店,,91350100M000100Y43,临汾路13号,,,,,,\n"
+        + "LF-900014,shop,乙店,,91350100M000100Y43,临汾路14号,,,,,,\n"
+    ).encode()
+    outcomes = await import_registry_file(state.db, data, "registry.csv")
+    assert [o.status for o in outcomes] == ["created"] * 4
+    assert outcomes[0].warnings == [
+        "uscc: a unified social credit code has 18 characters; this one has 10; kept but never used to link records"
+    ]
+    assert outcomes[1].warnings == ["uscc: also the code of LF-000001; records carrying it link by name and address"]
+    assert "also the code of LF-900014" in outcomes[2].warnings[0]
+    assert "also the code of LF-900013" in outcomes[3].warnings[0]
+
+
+async def test_a_point_needs_both_coordinates(client: httpx.AsyncClient, principals: Principals) -> None:
+    half = await client.post("/api/v1/entities", json={"name": "半点店", "lat": 31.3}, headers=principals.operator)
+    assert half.status_code == 422
+    assert half.json()["error"]["details"] == [{"field": "lng", "reason": "required with lat (both, or neither)"}]
+    patch = await client.patch("/api/v1/entities/LF-000001", json={"lng": 121.45}, headers=principals.operator)
+    assert patch.status_code == 422 and patch.json()["error"]["details"][0]["field"] == "lat"
+    short = await client.post("/api/v1/entities", json={"name": "短码店", "uscc": "123"}, headers=principals.operator)
+    assert short.json()["error"]["details"] == [
+        {"field": "uscc", "reason": "a unified social credit code has 18 characters; this one has 3"}
+    ]
