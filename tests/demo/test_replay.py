@@ -83,8 +83,9 @@ async def test_the_demo_inspectors_take_problems_from_new_to_closed(state: AppSt
 
 async def test_the_demo_history_leaves_no_recent_day_without_closures(state: AppState) -> None:
     await prepare_demo(state, preload=False)
-    # Problems spread over the last five days, four an hour… enough for each day of the trend.
-    ages = [timedelta(hours=h) for h in range(1, 5 * 24, 3)]
+    # Problems spread over the last five days, one an hour: enough for each day of the trend at any
+    # time of day (one every three hours left a day without closures when the day had just begun).
+    ages = [timedelta(hours=h) for h in range(1, 5 * 24)]
     await _report(state, ages)
     now = utcnow()
     await work_through_history(state, now)

@@ -55,7 +55,9 @@ async def test_a_department_pulls_the_status_of_its_own_record(
     assert (await client.get(f"{API}/feeds/fire_brigade/records/x", headers=principals.police)).status_code == 404
 
 
-async def test_a_record_whose_id_holds_a_slash(client: httpx.AsyncClient, principals: Principals, registry: None) -> None:
+async def test_a_record_whose_id_holds_a_slash(
+    client: httpx.AsyncClient, principals: Principals, registry: None
+) -> None:
     """Some departments' ids hold a "/" (the visit log's urgent needs, 走访编号/需求): its status is
     pulled with the "/" escaped or as is."""
     (call,) = await push(client, principals.police, "police", police_call(XINYUAN, call_id="JJ-2026/001 a"))
