@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml setup.py
 
 frontend: $(FRONTEND_STAMP)
 
-$(FRONTEND_STAMP): $(shell find frontend/src frontend/index.html frontend/package.json frontend/vite.config.ts -type f 2>/dev/null)
+$(FRONTEND_STAMP): $(shell find frontend/src frontend/index.html frontend/package.json frontend/package-lock.json frontend/vite.config.ts -type f 2>/dev/null)
 	cd frontend && npm ci --no-audit --no-fund --loglevel=error && npm run build
 
 frontend-test: frontend

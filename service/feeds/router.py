@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, UploadFi
 from service.auth.roles import OPERATOR_ROLES
 from service.auth.service import Caller
 from service.deps import CallerDep, OperatorDep, PageLimit, PageOffset, SessionDep, StateDep
-from service.errors import Forbidden, NotFound, PayloadTooLarge, UnsupportedMediaType
+from service.errors import Forbidden, NotFound, PayloadTooLarge, Unprocessable, UnsupportedMediaType
 from service.feeds import service
 from service.feeds.adapters import UnknownSourceError
 from service.feeds.definitions.adapter import DefinitionAdapter
@@ -21,6 +21,7 @@ from service.feeds.schemas import (
     RecordList,
     RecordStatusOut,
 )
+from service.formats.fields import show
 from service.formats.json_body import is_json_media_type
 from service.http import json_body
 from service.incidents.models import Incident
@@ -81,6 +82,9 @@ async def read_push(state: AppState, caller: Caller, request: Request, response:
     if not is_json_media_type(request.headers.get("content-type", "")):
         raise UnsupportedMediaType(not_json)
     payload = json_body(request)  # read, and refused if it is not JSON, by the JSON guard every route shares
+    if not isinstance(payload, dict | list):  # a bare string or number is no record, nor a batch of them
+        reason = f"expected one record as a JSON object, or an array of them; got {show(payload)}"
+        raise Unprocessable(f"body: {reason}", [{"field": "body", "reason": reason}])
     cost = len(payload) if isinstance(payload, list) and payload else 1
     await limits.hit(limits.ingest_per_key, "ingest-key", str(caller.principal_id), cost=cost)
     if isinstance(payload, list) and len(payload) >= REBALANCE_AFTER_RECORDS:

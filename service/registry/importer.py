@@ -82,5 +82,5 @@ async def _holders_of_shared_codes(db: Database, parsed: list[tuple[int, Registr
             )
             for entity_id, code in stored:
                 if entity_id not in in_file:
-                    holders[code].add(entity_id)
+                    holders[str(code)].add(entity_id)  # not None: it matched one of the codes
     return {code: ids for code, ids in holders.items() if len(ids) > 1}

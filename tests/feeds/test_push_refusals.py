@@ -89,6 +89,9 @@ NOT_A_JSON_PUSH = [
     ("text/plain", b'{"jjdbh": "P1"}', "text/plain", 415, "unsupported_media_type"),
     ("form", b'{"jjdbh": "P1"}', "application/x-www-form-urlencoded", 415, "unsupported_media_type"),
     ("empty array", b"[]", "application/json", 422, "unprocessable"),
+    ("a number", b"42", "application/json", 422, "unprocessable"),
+    ("a string", b'"P1"', "application/json", 422, "unprocessable"),
+    ("null", b"null", "application/json", 422, "unprocessable"),
     ("deep array", b"[" * 40 + b"]" * 40, "application/json", 400, "bad_request"),
     (
         "deep object",
