@@ -582,7 +582,8 @@ def main(argv: list[str] | None = None) -> None:
     except AppError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         for detail in exc.details:
-            print(f"  {detail}", file=sys.stderr)
+            if isinstance(detail, str):  # a {field, reason} detail is for programs: the message says it
+                print(f"  {detail}", file=sys.stderr)
         code = 2
     except (FileNotFoundError, UnknownSourceError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -77,13 +77,16 @@ def as_text(value: object, max_len: int | None = None) -> str | None:
 
 
 def as_code(value: object, digits: int) -> str | None:
-    """A fixed-width numeric code ("0402"); an integer that lost its leading zeros is padded back."""
+    """A fixed-width numeric code ("0402"); a number that lost its leading zeros is padded back, as an
+    integer (JSON, XLSX) or as text ("402": a CSV saved by a spreadsheet drops them)."""
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**digits:
         return str(value).zfill(digits)
     text = as_text(value)
     if text is None:
         return None
     text = unicodedata.normalize("NFKC", text)
+    if text.isascii() and text.isdigit() and len(text) < digits:
+        text = text.zfill(digits)
     if not (text.isascii() and text.isdigit() and len(text) == digits):
         raise FieldProblem(f"not a {digits}-digit code: {show(text)}")
     return text

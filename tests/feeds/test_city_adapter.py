@@ -145,7 +145,7 @@ def test_photos_are_kept_in_extra(now: datetime) -> None:
         ({"deadline": "tomorrow"}, "deadline", "not a date-time"),
         ({"categoryCode": "99999", "categoryName": "其他"}, "categoryCode", "unknown 事项代码 '99999'"),
         ({"categoryCode": None, "categoryName": None}, "categoryCode", "required"),
-        ({"categoryCode": "6028"}, "categoryCode", "5-digit"),
+        ({"categoryCode": "060280"}, "categoryCode", "5-digit"),
         ({"categoryCode": ["06028"]}, "categoryCode", "got a list"),
         ({"location": 121.46}, "location", "expected an object {lng, lat, crs}, got a number"),
         ({"location": [121.46, 31.3]}, "location", "got a list"),

@@ -252,7 +252,7 @@ def test_cli_import_of_an_xlsx_and_a_gbk_csv(database_url: str, tmp_path: Path) 
     export = tmp_path / "export.csv"
     export.write_bytes(csv_bytes([row_for("C1", HE_JUAN), None, {**row_for("C2", SUN_WEI), "检查日期": ""}], "gbk"))
     done = run_cli(["import", "--source", "market", str(workbook)], database_url, tmp_path)
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 1, done.stderr  # rows were rejected; the others are kept
     lines = done.stdout.splitlines()
     assert lines[:4] == [
         "line 2\tX1\tcreated",
@@ -263,7 +263,7 @@ def test_cli_import_of_an_xlsx_and_a_gbk_csv(database_url: str, tmp_path: Path) 
     assert "罚款" in lines[2]
     assert lines[4] == "rows read 4 = created 3 + updated 0 + unchanged 0 + rejected 1"
     again = run_cli(["import", "--source", "market", str(export)], database_url, tmp_path)
-    assert again.returncode == 0, again.stderr
+    assert again.returncode == 1, again.stderr
     lines = again.stdout.splitlines()
     assert lines[0] == "line 2\tC1\tcreated"
     assert lines[1].startswith("line 4\tC2\trejected\t检查日期: ")

@@ -292,9 +292,9 @@ def _reads(app: FastAPI, incidents: set[int], records: list[tuple[str, dict[str,
             continue
         if "{attachment_id}" in path:
             continue  # photo bytes, uploaded by staff
-        if "{source_record_id}" in path:
+        if "{source_record_id:path}" in path:
             filled += [
-                path.format(source=source, source_record_id=record[record_ids[source]])
+                path.replace(":path}", "}").format(source=source, source_record_id=record[record_ids[source]])
                 for source, record in records
                 if source in record_ids  # a visit is no department record: GET /visits reads it
             ]
