@@ -141,7 +141,7 @@ class BodyLimitMiddleware:
         limit = self.max_upload_bytes if is_upload else self.max_bytes
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await _send_error(send, PayloadTooLarge(f"the body is larger than {limit} bytes"))
+            await _send_error(send, _body_too_large(limit))
             return
         received = 0
         response_started = False
@@ -164,7 +164,12 @@ class BodyLimitMiddleware:
             await self.app(scope, limited_receive, tracking_send)
         except _BodyTooLarge as exc:
             if not response_started:
-                await _send_error(send, PayloadTooLarge(f"the body is larger than {exc.limit} bytes"))
+                await _send_error(send, _body_too_large(exc.limit))
+
+
+def _body_too_large(limit: int) -> PayloadTooLarge:
+    message = f"the body is larger than {limit} bytes"
+    return PayloadTooLarge(message, [{"field": "body", "reason": message}])
 
 
 class _BodyTooLarge(Exception):

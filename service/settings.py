@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     ws_client_queue: int = 2000
     ws_replay_limit: int = 10_000  # a since older than this many events gets a snapshot
     live_poll_interval_s: float = 1.0  # safety net: the hub checks the ledger head this often
+    # A stream whose key is revoked, or whose user is deactivated or given a new password, ends within this.
+    live_recheck_s: float = Field(default=30.0, gt=0)
 
     # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated
     # addresses or networks, "*" for any). Empty: nobody's, so a client cannot pick the address the

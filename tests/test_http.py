@@ -103,7 +103,7 @@ async def test_wrong_content_type_on_operator_routes(client: httpx.AsyncClient, 
 async def test_huge_bodies_get_413(client: httpx.AsyncClient, principals: Principals) -> None:
     big = b"[" + b" " * (BODY_LIMIT + 1) + b"]"
     declared = await client.post(PUSH, content=big, headers={**principals.police, "content-type": "application/json"})
-    assert "larger than" in str(error_of(declared, 413)["message"])
+    assert "larger than" in str(error_of(declared, 413)["message"]) and error_fields(declared) == {"body"}
 
     async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: counted while it is read
         for _ in range(BODY_LIMIT // 4096 + 2):
@@ -118,13 +118,13 @@ async def test_huge_bodies_get_413(client: httpx.AsyncClient, principals: Princi
     )
     assert error_of(entity, 413)
     too_many = await client.post(PUSH, json=[{}] * 1001, headers=principals.police)
-    assert "1000" in str(error_of(too_many, 413)["message"])
+    assert "1000" in str(error_of(too_many, 413)["message"]) and error_fields(too_many) == {"body"}
     upload = await client.post(
         "/api/v1/feeds/market/files",
         files={"file": ("market.csv", (MARKET_HEADER + market_line("M1") * 2000).encode("gbk"), "text/csv")},
         headers=principals.market,
     )
-    assert error_of(upload, 413)
+    assert error_of(upload, 413) and error_fields(upload) == {"body"}  # the body limit comes first here
 
 
 @pytest.mark.parametrize("depth", [40, 20_000])

@@ -226,9 +226,9 @@ export class LiveClient {
     socket.onclose = (event) => {
       if (this.socket !== socket) return
       this.socket = null
-      // 4008 (too slow), 1012/1013 (restart, try again) and a refused handshake (1006) all mean:
-      // new ticket, resume from seq. Whether the credential itself is refused shows on the next
-      // ticket request.
+      // 4008 (too slow), 1012/1013 (restart, try again), 1008 (the key was revoked) and a refused
+      // handshake (1006) all mean: new ticket, resume from seq. Whether the credential itself is
+      // refused shows on the next ticket request.
       this._lastCloseCode = event.code
       this.lost()
     }

@@ -109,8 +109,9 @@ class KeyCache:
         self._entries.pop(self.fingerprint(token), None)
 
     def forget_principal(self, principal_id: int) -> None:
-        """Trust none of a principal's keys any longer (it was just revoked through this process):
-        its next request here reads the database. Other processes notice within ``ttl_s``."""
+        """Trust none of a principal's keys any longer (this process revoked it, or one of its live
+        streams found it revoked): its next request here reads the database. Other processes notice
+        within ``ttl_s``."""
         for fingerprint in [f for f, e in self._entries.items() if e.caller.principal_id == principal_id]:
             del self._entries[fingerprint]
 
@@ -384,6 +385,14 @@ async def _active_principal(db: Database, principal_id: int) -> Principal | None
     if principal is None or not principal.active:
         return None
     return principal
+
+
+async def current_secret(db: Database, principal_id: int) -> str | None:
+    """The principal's secret hash while it is active; None once revoked or deactivated. A live
+    stream compares it with the one it began with: a new password ends the stream as it ends the
+    tokens issued before it."""
+    principal = await _active_principal(db, principal_id)
+    return None if principal is None else principal.secret_hash
 
 
 def access_token(signing_key: str, principal: Principal, ttl_s: int) -> str:

@@ -47,7 +47,8 @@ async def ingest_push(state: AppState, source: str, actor: str, payload: Any) ->
     items = payload if isinstance(payload, list) else [payload]
     limit = state.settings.max_batch_items
     if len(items) > limit:
-        raise PayloadTooLarge(f"at most {limit} records per request; this one has {len(items)}")
+        too_many = f"at most {limit} records per request; this one has {len(items)}"
+        raise PayloadTooLarge(too_many, [{"field": "body", "reason": too_many}])
     if not items:
         raise Unprocessable("the array is empty", [{"field": "body", "reason": "no records"}])
     kinds = _kinds(state, source)

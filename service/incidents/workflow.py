@@ -150,7 +150,8 @@ async def add_attachment(
     # Who may, before what: an inspector on someone else's incident hears 403 whatever the file.
     await _check_may_act(uow, incident_id, caller)
     if len(data) > max_bytes:
-        raise PayloadTooLarge(f"photos are limited to {max_bytes // (1024 * 1024)} MB")
+        limit = f"photos are limited to {max_bytes // (1024 * 1024)} MB"
+        raise PayloadTooLarge(limit, [{"field": "file", "reason": f"{len(data)} bytes; {limit}"}])
     kind = await asyncio.to_thread(photo_kind, data)  # decodes every pixel: off the event loop
     digest = hashlib.sha256(data).hexdigest()
     relative = Path(str(incident_id)) / f"{digest}.{kind.extension}"

@@ -18,7 +18,7 @@ from service.kit.canonical import canonical_json, dumps
 from service.ledger.service import LedgerEntry, event_message
 
 # Close codes.
-CLOSE_POLICY = 1008  # before accept: no valid credential (the handshake answers HTTP 403)
+CLOSE_POLICY = 1008  # no valid credential: refused before accept (HTTP 403), or revoked while connected
 CLOSE_INTERNAL = 1011
 CLOSE_RESTART = 1012  # shutting down, or the ledger was replaced: reconnect
 CLOSE_TRY_AGAIN = 1013  # the database failed while catching the client up: reconnect later

@@ -19,12 +19,11 @@ from starlette.datastructures import QueryParams
 from starlette.websockets import WebSocketDisconnect
 
 from service.auth.roles import INCIDENT_READER_ROLES
-from service.auth.service import Caller, identify, redeem_ticket
+from service.auth.service import Caller, current_secret, identify, redeem_ticket
 from service.errors import AppError, BadRequest, ServiceUnavailable
 from service.http import error_response
 from service.live.client import EndReason
 from service.live.filters import BadFilter, LiveFilter, parse_filter
-from service.live.hub import Hub
 from service.live.protocol import (
     CLOSE_INTERNAL,
     CLOSE_POLICY,
@@ -107,25 +106,34 @@ async def live_stream(websocket: WebSocket) -> None:
         await websocket.accept()
     except (OSError, RuntimeError, WebSocketDisconnect):
         return  # it left during the handshake
-    await serve_client(state.hub, websocket, request, live_filter)
+    await serve_client(state, caller, websocket, request, live_filter)
 
 
-async def serve_client(hub: Hub, websocket: WebSocket, request: ResumeRequest, live_filter: LiveFilter) -> None:
-    """Stream until the client leaves, falls behind (4008), or the worker stops (1012)."""
+async def serve_client(
+    state: AppState, caller: Caller, websocket: WebSocket, request: ResumeRequest, live_filter: LiveFilter
+) -> None:
+    """Stream until the client leaves, falls behind (4008), its credential ends (1008), or the
+    worker stops (1012)."""
+    assert state.hub is not None
+    hub = state.hub
     client = hub.register(live_filter)
     streaming = asyncio.create_task(stream_to_client(hub, client, websocket.send_text, request))
     listening = asyncio.create_task(_until_disconnect(websocket))
+    checking = asyncio.create_task(_until_credential_ends(state, caller.principal_id))
     try:
-        waiting: set[asyncio.Future[Any]] = {streaming, listening, client.ended}
+        waiting: set[asyncio.Future[Any]] = {streaming, listening, checking, client.ended}
         await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
     finally:
         hub.unregister(client)
-        for task in (streaming, listening):
+        for task in (streaming, listening, checking):
             task.cancel()
-        await asyncio.gather(streaming, listening, return_exceptions=True)
+        await asyncio.gather(streaming, listening, checking, return_exceptions=True)
     if listening.done() and not listening.cancelled():
         return  # the client left
-    if client.ended.done():
+    if checking.done() and not checking.cancelled():
+        log.info("live: closing a stream of %s: its credential was revoked or changed", caller.actor)
+        code = CLOSE_POLICY
+    elif client.ended.done():
         code = CLOSE_CODES[client.ended.result()]
     else:
         error = None if streaming.cancelled() else streaming.exception()
@@ -151,6 +159,24 @@ async def _refuse(websocket: WebSocket, error: AppError) -> None:
             await websocket.close(code=CLOSE_POLICY)
     except (OSError, RuntimeError):
         pass  # it left already
+
+
+async def _until_credential_ends(state: AppState, principal_id: int) -> None:
+    """Return once the caller's key is revoked, or its user deactivated or given a new password.
+    Read from the database every `live_recheck_s`, so it holds on every worker, whatever their
+    key caches believe."""
+    began: str | None = None
+    while True:
+        try:
+            secret = await current_secret(state.db, principal_id)
+        except (SQLAlchemyError, OSError, TimeoutError):
+            pass  # a database that cannot answer revokes nothing
+        else:
+            if secret is None or secret != (began or secret):
+                state.key_cache.forget_principal(principal_id)  # this worker refuses the key at once too
+                return
+            began = secret
+        await asyncio.sleep(state.settings.live_recheck_s)
 
 
 async def _until_disconnect(websocket: WebSocket) -> None:

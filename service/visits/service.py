@@ -30,7 +30,8 @@ async def ingest_visits(state: AppState, actor: str, payload: Any) -> IngestRepo
     items = payload if isinstance(payload, list) else [payload]
     limit = state.settings.max_batch_items
     if len(items) > limit:
-        raise PayloadTooLarge(f"at most {limit} visits per request; this one has {len(items)}")
+        too_many = f"at most {limit} visits per request; this one has {len(items)}"
+        raise PayloadTooLarge(too_many, [{"field": "body", "reason": too_many}])
     if not items:
         raise Unprocessable("the array is empty", [{"field": "body", "reason": "no visits"}])
     results: list[ItemResult] = []

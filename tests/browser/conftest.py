@@ -23,7 +23,8 @@ SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 # rest of the suite (and its asyncio loops) runs.
 @pytest.fixture(scope="package")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceUnderTest]:
-    server = ServiceProcess(tmp_path_factory.mktemp("browser-service") / "data")
+    # Streams read their key again every second, so a revoked wall key shows within seconds.
+    server = ServiceProcess(tmp_path_factory.mktemp("browser-service") / "data", env={"CB_LIVE_RECHECK_S": "1"})
     credentials = server.prepare()
     server.start()
     api = ServiceApi(server.base_url, credentials)

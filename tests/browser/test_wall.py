@@ -204,3 +204,18 @@ def test_wall_live_list_shows_whole_rows_and_three_department_badges_fit(
     assert all(row["badges"] == 3 for row in rows)
     overflowing = [row["id"] for row in rows if not row["badgesFit"]]
     assert not overflowing, f"three badges overflow their column in rows {overflowing}"
+
+
+def test_a_wall_whose_key_is_revoked_while_it_shows_says_so_across_the_screen(
+    service: ServiceUnderTest, new_page: NewPage
+) -> None:
+    key = service.server.cli("keys", "create", "--role", "display", "--label", "wall-to-revoke").splitlines()[-1]
+    page = new_page()
+    open_wall(page, service.base_url, key)
+    assert page.get_by_test_id("unauthorized").count() == 0
+
+    service.server.cli("keys", "revoke", key)  # from the command line: outside every worker's key cache
+    notice = page.get_by_test_id("unauthorized")
+    notice.wait_for(state="visible", timeout=15_000)
+    assert "已被撤销" in notice.inner_text()
+    assert _wall_state(page)["status"] == "unauthorized"

@@ -68,6 +68,9 @@ async def test_photos_upload_store_and_download(
     big = JPEG_16x16 + b"\x00" * (TEN_MB + 1 - len(JPEG_16x16))
     response = await client.post(url, files={"file": ("big.jpg", big, "image/jpeg")}, headers=op)
     assert response.status_code == 413
+    assert error_of(response)["details"] == [
+        {"field": "file", "reason": f"{len(big)} bytes; photos are limited to 10 MB"}
+    ]
     exactly_ten = JPEG_16x16 + b"\x01" * (TEN_MB - len(JPEG_16x16))
     response = await client.post(url, files={"file": ("ten.jpg", exactly_ten, "image/jpeg")}, headers=op)
     assert response.status_code == 201

@@ -17,9 +17,10 @@ from fastapi import FastAPI
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from service.auth.service import create_user, revoke_key, update_user
 from service.settings import Settings
 from service.state import AppState
-from tests.live.liveapp import create_live_app, make_key, write_incidents
+from tests.live.liveapp import TEST_HASHER, create_live_app, make_key, write_incidents
 from tests.live.support import serve, wait_until
 
 Server = tuple[str, FastAPI]
@@ -270,3 +271,47 @@ async def test_a_client_that_reads_nothing_is_closed_with_4008_while_others_and_
 
 async def _is(value: bool) -> bool:
     return value
+
+
+async def closed_with(ws: ClientConnection, within: float = 5.0) -> int | None:
+    """The close code the server sent, reading past whatever came before it."""
+    with pytest.raises(ConnectionClosed) as closed:
+        async with asyncio.timeout(within):
+            while True:
+                await ws.recv()
+    return closed.value.rcvd.code if closed.value.rcvd is not None else None
+
+
+async def test_a_stream_ends_when_its_key_is_revoked_or_its_user_deactivated_or_given_a_new_password(
+    live_server: ServerFactory,
+) -> None:
+    async with live_server(live_recheck_s=0.2) as (address, app):
+        db = state_of(app).db
+        revoked, kept = await make_key(db, "display"), await make_key(db, "display")
+        async with db.transaction() as uow:
+            for name in ("wang", "zhao"):
+                await create_user(uow.session, name, "operator", "long-enough-1", TEST_HASHER)
+
+        async def user_token(name: str) -> str:
+            async with httpx.AsyncClient(base_url=f"http://{address}") as http:
+                answer = await http.post("/api/v1/auth/token", data={"username": name, "password": "long-enough-1"})
+            return str(answer.json()["access_token"])
+
+        wang, zhao = await user_token("wang"), await user_token("zhao")
+        async with (
+            connect(url(address, token=revoked), compression=None) as revoked_ws,
+            connect(url(address, token=kept), compression=None) as kept_ws,
+            connect(url(address, token=wang), compression=None) as deactivated_ws,
+            connect(url(address, token=zhao), compression=None) as new_password_ws,
+        ):
+            for ws in (revoked_ws, kept_ws, deactivated_ws, new_password_ws):
+                assert (await next_message(ws))["type"] == "snapshot"
+            async with db.transaction() as uow:
+                await revoke_key(uow.session, revoked.split("_")[1])
+                await update_user(uow.session, "wang", active=False)
+                await update_user(uow.session, "zhao", password="another-one-2", hasher=TEST_HASHER)
+            for ws in (revoked_ws, deactivated_ws, new_password_ws):
+                assert await closed_with(ws) == 1008
+            await write_incidents(db, 1)
+            assert [event["seq"] for event in await next_events(kept_ws, 1)] == [1]  # the others go on
+        assert await refused_status(address, token=revoked) == 403

@@ -6,7 +6,7 @@ import httpx
 
 
 def error_fields(response: httpx.Response) -> set[str]:
-    """The fields an error response names, in its message and its details."""
+    """The fields an error response names in its details."""
     error = response.json()["error"]
     fields = {str(d.get("field")) for d in error.get("details", []) if isinstance(d, dict) and d.get("field")}
     return fields
