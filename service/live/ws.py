@@ -130,13 +130,15 @@ async def serve_client(
         await asyncio.gather(streaming, listening, checking, return_exceptions=True)
     if listening.done() and not listening.cancelled():
         return  # the client left
-    if checking.done() and not checking.cancelled():
+    checked = checking.done() and not checking.cancelled()
+    if checked and checking.exception() is None:
         log.info("live: closing a stream of %s: its credential was revoked or changed", caller.actor)
         code = CLOSE_POLICY
     elif client.ended.done():
         code = CLOSE_CODES[client.ended.result()]
     else:
-        error = None if streaming.cancelled() else streaming.exception()
+        failed = checking if checked else streaming
+        error = None if failed.cancelled() else failed.exception()
         if isinstance(error, WebSocketDisconnect):
             return  # it left while we were sending
         if isinstance(error, SQLAlchemyError | OSError | TimeoutError):
