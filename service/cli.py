@@ -430,7 +430,10 @@ def cmd_feeds_add(settings: Settings, args: argparse.Namespace) -> int:
         async with db.transaction() as uow:
             installed = await install_definition(uow, text, "cli", adapters)
         d = installed.definition
-        print(f"installed {d.source} ({d.name}, {d.label}) as version {installed.row.version}")
+        if installed.unchanged:
+            print(f"{d.source} unchanged: this is version {installed.row.version}, in force already")
+        else:
+            print(f"installed {d.source} ({d.name}, {d.label}) as version {installed.row.version}")
         return 0
 
     return _run_on_data(settings, work)
@@ -443,7 +446,13 @@ def cmd_feeds_restore(settings: Settings, args: argparse.Namespace) -> int:
         adapters = await _adapters(settings, db)
         async with db.transaction() as uow:
             installed = await restore_definition(uow, args.source, args.version, "cli", adapters)
-        print(f"restored {args.source} version {args.version} as version {installed.row.version}")
+        if installed.unchanged:
+            print(
+                f"{args.source} unchanged: version {installed.row.version}, in force, "
+                f"has the text of version {args.version} already"
+            )
+        else:
+            print(f"restored {args.source} version {args.version} as version {installed.row.version}")
         return 0
 
     return _run_on_data(settings, work)

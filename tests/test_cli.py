@@ -86,6 +86,14 @@ def test_feeds_add_installs_a_definition_and_restore_brings_one_back(tmp_path: P
     assert run(["feeds", "add", str(definition)], tmp_path).stdout.splitlines()[-1].endswith("as version 2")
     restored = run(["feeds", "restore", "hotline", "1"], tmp_path)
     assert restored.stdout.splitlines()[-1] == "restored hotline version 1 as version 3", restored.stderr
+    unchanged = run(["feeds", "restore", "hotline", "1"], tmp_path)
+    assert unchanged.returncode == 0, unchanged.stderr
+    assert unchanged.stdout.splitlines()[-1] == (
+        "hotline unchanged: version 3, in force, has the text of version 1 already"
+    )
+    definition.write_text(HOTLINE, "utf-8")
+    resent = run(["feeds", "add", str(definition)], tmp_path).stdout.splitlines()[-1]
+    assert resent == "hotline unchanged: this is version 3, in force already"
     definition.write_text(HOTLINE.replace('"noise"', '"noize"'), "utf-8")
     wrong = run(["feeds", "add", str(definition)], tmp_path)
     assert wrong.returncode == 2 and "Traceback" not in wrong.stderr

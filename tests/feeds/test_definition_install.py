@@ -75,7 +75,7 @@ async def test_a_department_added_by_its_definition_alone(
     assert created.status_code == 201, created.text
     assert created.json() | {"installed_at": None} == {
         "source": "hotline", "version": 1, "installed_at": None, "installed_by": "admin", "restored_from": None,
-        "text": None,
+        "text": None, "unchanged": False,
     }  # fmt: skip
     key = await client.post("/api/v1/keys", json={"role": "department", "source": "hotline"}, headers=principals.admin)
     assert key.status_code == 201, key.text
@@ -112,6 +112,18 @@ async def test_versions_and_restoring_one(client: httpx.AsyncClient, principals:
         "/api/v1/feeds/definitions/hotline/restore", json={"version": 1}, headers=principals.admin
     )
     assert restored.status_code == 201 and restored.json()["restored_from"] == 1 and restored.json()["version"] == 3
+    # The text in force already, sent again or restored again: no version, no ledger event.
+    resent = await install(client, principals.admin, HOTLINE)
+    assert resent.status_code == 200 and resent.json()["version"] == 3 and resent.json()["unchanged"] is True
+    same = await client.put("/api/v1/feeds/definitions/hotline", json={"definition": HOTLINE}, headers=principals.admin)
+    assert same.status_code == 200 and same.json()["unchanged"] is True and same.json()["version"] == 3
+    again = await client.post(
+        "/api/v1/feeds/definitions/hotline/restore", json={"version": 1}, headers=principals.admin
+    )
+    assert again.status_code == 200 and again.json() | {"installed_at": None} == {
+        "source": "hotline", "version": 3, "installed_at": None, "installed_by": "admin", "restored_from": 1,
+        "text": None, "unchanged": True,
+    }  # fmt: skip
     versions = (await client.get("/api/v1/feeds/definitions/hotline/versions", headers=principals.admin)).json()
     assert [(v["version"], v["restored_from"]) for v in versions] == [(3, 1), (2, None), (1, None)]
     assert versions[0]["text"] == versions[2]["text"] == HOTLINE

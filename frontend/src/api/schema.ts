@@ -1016,6 +1016,12 @@ export interface components {
              * @description the TOML as installed (in the list of versions)
              */
             text?: string | null;
+            /**
+             * Unchanged
+             * @description the text was the version in force already: nothing was stored (200, not 201)
+             * @default false
+             */
+            unchanged: boolean;
         };
         /** DeliveryList */
         DeliveryList: {

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, Field
 
 from service.deps import AdminDep, CallerDep, SessionDep, StateDep
@@ -43,6 +43,9 @@ class DefinitionVersionOut(BaseModel):
     installed_by: str
     restored_from: int | None
     text: str | None = Field(default=None, description="the TOML as installed (in the list of versions)")
+    unchanged: bool = Field(
+        default=False, description="the text was the version in force already: nothing was stored (200, not 201)"
+    )
 
 
 class SourceOut(BaseModel):
@@ -61,36 +64,43 @@ def _version_out(row: FeedDefinitionVersion, *, with_text: bool = False) -> Defi
     )  # fmt: skip
 
 
-async def _installed(state: AppState, installed: Installed) -> DefinitionVersionOut:
+async def _installed(state: AppState, installed: Installed, response: Response) -> DefinitionVersionOut:
     """After the commit: this worker at once; the others at their next check."""
+    if installed.unchanged:
+        response.status_code = 200
+        return _version_out(installed.row).model_copy(update={"unchanged": True})
     await state.definitions.refresh(force=True)
     return _version_out(installed.row)
 
 
 @router.post("/feeds/definitions", response_model=DefinitionVersionOut, status_code=201)
-async def add_definition(body: DefinitionIn, state: StateDep, caller: AdminDep) -> DefinitionVersionOut:
+async def add_definition(
+    body: DefinitionIn, state: StateDep, caller: AdminDep, response: Response
+) -> DefinitionVersionOut:
     """Install a definition (a new source, or the next version of one); every worker reads by it within a second."""
     async with state.db.transaction() as uow:
         installed = await install_definition(uow, body.definition, caller.actor, state.adapters)
-    return await _installed(state, installed)
+    return await _installed(state, installed, response)
 
 
 @router.put("/feeds/definitions/{source}", response_model=DefinitionVersionOut)
 async def update_definition(
-    source: SourcePath, body: DefinitionIn, state: StateDep, caller: AdminDep
+    source: SourcePath, body: DefinitionIn, state: StateDep, caller: AdminDep, response: Response
 ) -> DefinitionVersionOut:
     """The next version of a source's definition (its ``source`` must be this one)."""
     async with state.db.transaction() as uow:
         installed = await install_definition(uow, body.definition, caller.actor, state.adapters, expected_source=source)
-    return await _installed(state, installed)
+    return await _installed(state, installed, response)
 
 
 @router.post("/feeds/definitions/{source}/restore", response_model=DefinitionVersionOut, status_code=201)
-async def restore(source: SourcePath, body: RestoreIn, state: StateDep, caller: AdminDep) -> DefinitionVersionOut:
+async def restore(
+    source: SourcePath, body: RestoreIn, state: StateDep, caller: AdminDep, response: Response
+) -> DefinitionVersionOut:
     """Bring back an earlier version: it becomes the next version, and the ledger says so."""
     async with state.db.transaction() as uow:
         installed = await restore_definition(uow, source, body.version, caller.actor, state.adapters)
-    return await _installed(state, installed)
+    return await _installed(state, installed, response)
 
 
 @router.get("/feeds/definitions/{source}/versions", response_model=list[DefinitionVersionOut])

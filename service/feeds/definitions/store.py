@@ -33,8 +33,9 @@ REFRESH_EVERY_S = 1.0  # how stale a worker's definitions may be for a source it
 
 @dataclass(frozen=True)
 class Installed:
-    row: FeedDefinitionVersion
+    row: FeedDefinitionVersion  # the version in force after the call
     definition: FeedDefinition
+    unchanged: bool = False  # the text was the version in force already: nothing was stored
 
 
 def check_definition_text(text: str, adapters: AdapterRegistry, origin: str = "definition") -> FeedDefinition:
@@ -58,7 +59,8 @@ async def install_definition(
     uow: UnitOfWork, text: str, actor: str, adapters: AdapterRegistry, *, expected_source: str | None = None,
     restored_from: int | None = None,
 ) -> Installed:  # fmt: skip
-    """Store the definition as the source's next version and record it in the ledger (flushes, never commits)."""
+    """Store the definition as the source's next version and record it in the ledger (flushes, never commits).
+    The very text of the version in force stores nothing: a resend or a restore of it is no change."""
     definition = check_definition_text(text, adapters)
     if expected_source is not None and definition.source != expected_source:
         raise Unprocessable(
@@ -66,7 +68,10 @@ async def install_definition(
             [{"field": "source", "reason": f"expected {expected_source!r}"}],
         )
     session = uow.session
-    previous = await _latest_version(session, definition.source)
+    current = await _current_row(session, definition.source)
+    if current is not None and current.text == text:
+        return Installed(current, definition, unchanged=True)
+    previous = current.version if current is not None else 0
     row = FeedDefinitionVersion(
         source=definition.source, version=previous + 1, text=text, installed_at=utcnow(), installed_by=actor,
         restored_from=restored_from,
@@ -133,11 +138,13 @@ async def current_versions(session: AsyncSession) -> list[FeedDefinitionVersion]
     return list(rows.all())
 
 
-async def _latest_version(session: AsyncSession, source: str) -> int:
-    latest = await session.scalar(
-        select(func.max(FeedDefinitionVersion.version)).where(FeedDefinitionVersion.source == source)
+async def _current_row(session: AsyncSession, source: str) -> FeedDefinitionVersion | None:
+    return await session.scalar(
+        select(FeedDefinitionVersion)
+        .where(FeedDefinitionVersion.source == source)
+        .order_by(FeedDefinitionVersion.version.desc())
+        .limit(1)
     )
-    return int(latest or 0)
 
 
 class DefinitionCatalog:
