@@ -76,7 +76,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return error_response(FrameworkError(exc.status_code, str(exc.detail), getattr(exc, "headers", None)))
+        error = FrameworkError(exc.status_code, str(exc.detail), getattr(exc, "headers", None))
+        if exc.status_code == 400:  # a body the framework could not read (a multipart without its boundary)
+            error.details = [{"field": "body", "reason": error.message}]
+        return error_response(error)
 
     # A backend that is down or unreachable is the service's trouble, not the client's: 503 with
     # Retry-After, at once (docs/http-api.md, "Errors"). Handlers for these specific classes answer the request

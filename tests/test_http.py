@@ -86,6 +86,11 @@ async def test_wrong_content_type_on_operator_routes(client: httpx.AsyncClient, 
     not_multipart = await client.post("/api/v1/feeds/market/files", json={"file": "x"}, headers=principals.market)
     assert error_fields(not_multipart) == {"content-type"}
     assert "multipart/form-data" in str(error_of(not_multipart, 415)["message"])
+    for broken in ("multipart/form-data", "multipart/form-data; boundary=x"):  # no boundary; not a multipart body
+        unreadable = await client.post(
+            "/api/v1/feeds/market/files", content=b"abc", headers={**principals.market, "content-type": broken}
+        )
+        assert error_of(unreadable, 400) and error_fields(unreadable) == {"body"}
     [pushed] = (await push(client, principals.police, "police", police_call("P1"))).json()["results"]
     incident_url = f"/api/v1/incidents/{pushed['incident_id']}"
     form = await client.post(f"{incident_url}/status", data={"status": "rejected"}, headers=principals.operator)
