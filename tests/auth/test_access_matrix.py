@@ -114,7 +114,7 @@ TABLE: list[Row] = [
     row("POST", "/api/v1/feeds/definitions",                     "201 403 403 403 403 403 401",
         json={"definition": MATRIX_DEFINITION}),
     row("PUT", "/api/v1/feeds/definitions/{source}",             "200 403 403 403 403 403 401",
-        path="/api/v1/feeds/definitions/matrix", json={"definition": MATRIX_DEFINITION}),
+        path="/api/v1/feeds/definitions/matrix", json={"definition": MATRIX_DEFINITION.replace("#123456", "#654321")}),
     row("POST", "/api/v1/feeds/definitions/{source}/restore",    "201 403 403 403 403 403 401",
         path="/api/v1/feeds/definitions/matrix/restore", json={"version": 1}),
     row("GET", "/api/v1/feeds/definitions/{source}/versions",    "200 403 403 403 403 403 401",
