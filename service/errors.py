@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 
 class AppError(Exception):
@@ -14,6 +14,11 @@ class AppError(Exception):
         self.message = message
         self.details = details or []
         self.headers = headers or {}
+
+    @classmethod
+    def naming(cls, field: str, reason: str) -> Self:
+        """The error whose reason is the whole message: ``reason``, with ``field`` named in its details."""
+        return cls(reason, [{"field": field, "reason": reason}])
 
     def body(self) -> dict[str, Any]:
         return {"error": {"code": self.code, "message": self.message, "details": self.details}}

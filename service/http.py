@@ -171,8 +171,7 @@ class BodyLimitMiddleware:
 
 
 def _body_too_large(limit: int) -> PayloadTooLarge:
-    message = f"the body is larger than {limit} bytes"
-    return PayloadTooLarge(message, [{"field": "body", "reason": message}])
+    return PayloadTooLarge.naming("body", f"the body is larger than {limit} bytes")
 
 
 class _BodyTooLarge(Exception):

@@ -115,8 +115,7 @@ async def upload_file(
     await limits.hit(limits.ingest_per_key, "ingest-key", str(caller.principal_id))
     data = await file.read(state.settings.max_upload_bytes + 1)
     if len(data) > state.settings.max_upload_bytes:
-        limit = f"files are limited to {state.settings.max_upload_bytes} bytes"
-        raise PayloadTooLarge(limit, [{"field": "file", "reason": limit}])
+        raise PayloadTooLarge.naming("file", f"files are limited to {state.settings.max_upload_bytes} bytes")
     return await service.ingest_file(state, source, caller.actor, data, file.filename or "", file.content_type)
 
 

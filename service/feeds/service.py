@@ -42,15 +42,19 @@ def report(results: Sequence[ItemResult], by_line: bool, notes: list[str] | None
     )
 
 
+def batch_items(payload: Any, limit: int, noun: str) -> list[Any]:
+    """A push's items: one object, or an array of 1 to ``limit`` of them (``noun``: what they are)."""
+    items = payload if isinstance(payload, list) else [payload]
+    if len(items) > limit:
+        raise PayloadTooLarge.naming("body", f"at most {limit} {noun} per request; this one has {len(items)}")
+    if not items:
+        raise Unprocessable("the array is empty", [{"field": "body", "reason": f"no {noun}"}])
+    return items
+
+
 async def ingest_push(state: AppState, source: str, actor: str, payload: Any) -> IngestReport:
     """A department's push: one record or an array of them."""
-    items = payload if isinstance(payload, list) else [payload]
-    limit = state.settings.max_batch_items
-    if len(items) > limit:
-        too_many = f"at most {limit} records per request; this one has {len(items)}"
-        raise PayloadTooLarge(too_many, [{"field": "body", "reason": too_many}])
-    if not items:
-        raise Unprocessable("the array is empty", [{"field": "body", "reason": "no records"}])
+    items = batch_items(payload, state.settings.max_batch_items, "records")
     kinds = _kinds(state, source)
     if "json" not in kinds:
         reason = f"source {source!r} takes {_kinds_shown(kinds)}, not records pushed as JSON"

@@ -42,13 +42,17 @@ def malformed_uscc(code: str) -> str | None:
 
 def uscc_problem(code: str) -> str | None:
     """What is wrong with ``code`` (already normalised): its form, else its check character; None when valid."""
-    return malformed_uscc(code) or (None if is_valid_uscc(code) else "the check character is wrong")
+    return malformed_uscc(code) or (None if _check_character_right(code) else "the check character is wrong")
 
 
 def is_valid_uscc(code: str) -> bool:
     """True when ``code`` (already normalised) is 18 characters of the alphabet with the right check character."""
     if len(code) != USCC_LENGTH or any(char not in _VALUE for char in code):
         return False
+    return _check_character_right(code)
+
+
+def _check_character_right(code: str) -> bool:
     return uscc_check_character(code[:17]) == code[17]
 
 

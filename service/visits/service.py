@@ -12,12 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.locks import lock_names
-from service.errors import PayloadTooLarge, Unprocessable
 from service.feeds.adapters import visits as log
 from service.feeds.parse import ItemResult
 from service.feeds.personal import mask_field_errors, mask_personal_data
 from service.feeds.schemas import IngestReport
-from service.feeds.service import report
+from service.feeds.service import batch_items, report
 from service.formats.fields import RecordRejected
 from service.kit.canonical import canonical_json, sha256_hex
 from service.kit.clock import utcnow
@@ -27,13 +26,7 @@ from service.visits.models import Visit
 
 async def ingest_visits(state: AppState, actor: str, payload: Any) -> IngestReport:
     """A push of one visit or an array of them: a result for each, in the order sent."""
-    items = payload if isinstance(payload, list) else [payload]
-    limit = state.settings.max_batch_items
-    if len(items) > limit:
-        too_many = f"at most {limit} visits per request; this one has {len(items)}"
-        raise PayloadTooLarge(too_many, [{"field": "body", "reason": too_many}])
-    if not items:
-        raise Unprocessable("the array is empty", [{"field": "body", "reason": "no visits"}])
+    items = batch_items(payload, state.settings.max_batch_items, "visits")
     results: list[ItemResult] = []
     accepted: list[tuple[int, log.VisitRow]] = []
     seen: set[str] = set()

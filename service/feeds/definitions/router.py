@@ -57,10 +57,12 @@ class SourceOut(BaseModel):
     version: int | None = Field(default=None, description="the stored definition's version in force")
 
 
-def _version_out(row: FeedDefinitionVersion, *, with_text: bool = False) -> DefinitionVersionOut:
+def _version_out(
+    row: FeedDefinitionVersion, *, with_text: bool = False, unchanged: bool = False
+) -> DefinitionVersionOut:
     return DefinitionVersionOut(
         source=row.source, version=row.version, installed_at=row.installed_at, installed_by=row.installed_by,
-        restored_from=row.restored_from, text=row.text if with_text else None,
+        restored_from=row.restored_from, text=row.text if with_text else None, unchanged=unchanged,
     )  # fmt: skip
 
 
@@ -68,9 +70,9 @@ async def _installed(state: AppState, installed: Installed, response: Response) 
     """After the commit: this worker at once; the others at their next check."""
     if installed.unchanged:
         response.status_code = 200
-        return _version_out(installed.row).model_copy(update={"unchanged": True})
-    await state.definitions.refresh(force=True)
-    return _version_out(installed.row)
+    else:
+        await state.definitions.refresh(force=True)
+    return _version_out(installed.row, unchanged=installed.unchanged)
 
 
 @router.post("/feeds/definitions", response_model=DefinitionVersionOut, status_code=201)
